@@ -1,0 +1,441 @@
+"""Audio references and the one loader of the library.
+
+A song travels between pipeline steps as an :class:`AudioClip`: where its samples
+live (a file path, or an in-memory array with its sample rate) plus what has been
+decided about it (channel mix, start offset, duration).  Samples are decoded only
+by :func:`load_audio`, and only the window a step needs.
+
+Back-ends: ``soundfile`` (libsndfile: WAV, FLAC, OGG, MP3 and more, no system
+library needed) first; ``torchcodec`` (FFmpeg: M4A/AAC and any other container)
+when it and FFmpeg's shared libraries are installed.  This module imports nothing
+else of the package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Iterable
+
+import numpy as np
+
+__all__ = ["AudioClip", "AudioLoadError", "load_audio", "as_clips", "audio_info"]
+
+#: frames read per block when streaming a file (bounded memory on long tracks)
+_BLOCK_FRAMES = 1 << 18
+#: libsndfile formats whose consecutive reads are unsafe (see _decode_soundfile)
+_WHOLE_READ_FORMATS = frozenset({"MPEG", "MP3"})
+
+
+class AudioLoadError(ValueError):
+    """A song could not be decoded or its samples are unusable.
+
+    Parameters
+    ----------
+    source : str
+        The file path, or a description of the in-memory clip.
+    reason : str
+        What went wrong, in words.
+    """
+
+    def __init__(self, source: str, reason: str):
+        self.source = str(source)
+        self.reason = reason
+        super().__init__(f"{self.source!r}: {reason}")
+
+    def __reduce__(self):  # picklable across joblib workers
+        return (type(self), (self.source, self.reason))
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class AudioClip:
+    """A light reference to (part of) a song.
+
+    Parameters
+    ----------
+    path : str or None
+        The audio file.  Exactly one of ``path`` and ``samples`` is set.
+    samples : np.ndarray [shape=(n,) or (channels, n)] or None
+        In-memory audio, floating point, with its ``sample_rate``.
+    sample_rate : int or None
+        Sample rate of ``samples`` in Hz (unused for files).
+    mix : {"mean"} or int or None
+        How channels become one: ``"mean"`` averages them, an int picks that
+        channel, ``None`` means not decided yet (steps that need mono use the mean).
+    offset : float
+        Start of the window, in seconds from the start of the song.
+    duration : float or None
+        Length of the window in seconds; ``None`` means to the end.
+    chorus_found : bool or None
+        Set by :class:`~viral_sklearn.ChorusExtractor`: whether the window is a
+        detected chorus (``True``) or the fallback rule's choice (``False``).
+    name : str or None
+        Name used in error messages for in-memory clips.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> clip = AudioClip.from_array(np.zeros(22050, dtype=np.float32), 22050)
+    >>> clip.total_duration
+    1.0
+    """
+
+    path: str | None = None
+    samples: np.ndarray | None = None
+    sample_rate: int | None = None
+    mix: str | int | None = None
+    offset: float = 0.0
+    duration: float | None = None
+    chorus_found: bool | None = None
+    name: str | None = None
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike) -> "AudioClip":
+        """Reference a file without opening it."""
+        return cls(path=os.fspath(path))
+
+    @classmethod
+    def from_array(cls, samples: Any, sample_rate: int, *, name: str | None = None) -> "AudioClip":
+        """Reference in-memory audio of shape ``(n,)`` or ``(channels, n)``."""
+        label = name or "<in-memory audio>"
+        arr = np.asarray(samples)
+        if arr.ndim not in (1, 2):
+            raise AudioLoadError(label, f"expected samples of shape (n,) or (channels, n), got shape {arr.shape}")
+        if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+            raise AudioLoadError(label, f"expected real numeric samples, got dtype {arr.dtype}")
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
+            raise AudioLoadError(label, f"sample_rate must be a positive integer, got {sample_rate!r}")
+        if arr.ndim == 1:
+            arr = arr[np.newaxis, :]
+        return cls(samples=arr, sample_rate=int(sample_rate), name=name)
+
+    # ------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """What error messages call this clip (the path, or the name)."""
+        if self.path is not None:
+            return self.path
+        return self.name or "<in-memory audio>"
+
+    @property
+    def total_duration(self) -> float:
+        """Duration of the whole song in seconds (reads the file header only)."""
+        if self.samples is not None:
+            return self.samples.shape[-1] / self.sample_rate
+        return audio_info(self.path)["duration"]
+
+    def replace(self, **changes) -> "AudioClip":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def load(self, *, sr: int | None = None) -> tuple[np.ndarray, int]:
+        """Decode this clip's window, mixed to mono: see :func:`load_audio`."""
+        return load_audio(self, sr=sr)
+
+    def identity(self) -> tuple:
+        """What identifies the samples this clip refers to (for cache keys).
+
+        For a file: absolute path, size and modification time; for in-memory
+        audio: a digest of the samples.  The window and mix are added.
+        """
+        if self.path is not None:
+            try:
+                st = os.stat(self.path)
+                src = ("file", os.path.abspath(self.path), st.st_size, st.st_mtime_ns)
+            except OSError:
+                src = ("file", os.path.abspath(self.path), None, None)
+        else:
+            import hashlib
+
+            arr = np.ascontiguousarray(self.samples)
+            digest = hashlib.blake2b(arr.view(np.uint8).reshape(-1), digest_size=16).hexdigest()
+            src = ("array", str(arr.dtype), arr.shape, self.sample_rate, digest)
+        return src + (self.mix, float(self.offset), self.duration)
+
+    def __repr__(self) -> str:
+        where = repr(self.path) if self.path is not None else f"<array {self.samples.shape} @ {self.sample_rate} Hz>"
+        parts = [where]
+        if self.mix is not None:
+            parts.append(f"mix={self.mix!r}")
+        if self.offset or self.duration is not None:
+            parts.append(f"offset={self.offset:.3f}")
+            parts.append(f"duration={self.duration}")
+        if self.chorus_found is not None:
+            parts.append(f"chorus_found={self.chorus_found}")
+        return f"AudioClip({', '.join(parts)})"
+
+
+# ----------------------------------------------------------------------
+# Turning user input into clips
+# ----------------------------------------------------------------------
+def _as_clip(item: Any, index: int) -> AudioClip:
+    if isinstance(item, AudioClip):
+        return item
+    if isinstance(item, (str, os.PathLike)):
+        return AudioClip.from_path(item)
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], np.ndarray):
+        return AudioClip.from_array(item[0], item[1], name=f"<in-memory song #{index}>")
+    raise TypeError(
+        f"song #{index}: expected a file path (str or os.PathLike), an AudioClip or a "
+        f"(samples, sample_rate) tuple, got {type(item).__name__}"
+    )
+
+
+def as_clips(X: Any) -> list[AudioClip]:
+    """Validate a collection of songs and return one :class:`AudioClip` each.
+
+    ``X`` is a list, tuple, 1-D array or pandas Series of file paths
+    (``str`` / ``os.PathLike``), :class:`AudioClip` objects or
+    ``(samples, sample_rate)`` tuples.  Order and length are kept.
+    """
+    if isinstance(X, (str, os.PathLike, AudioClip)):
+        raise TypeError(
+            "expected a collection of songs (list, array or Series of paths), got a single "
+            f"{type(X).__name__}; wrap it in a list"
+        )
+    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas Series / Index
+        if getattr(X, "ndim", 1) != 1:
+            raise ValueError(f"expected a 1-D collection of songs, got an object with shape {X.shape}")
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1 and X.dtype == object:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(
+                f"expected a 1-D collection of songs (file paths or AudioClip), got an array of shape {X.shape}"
+            )
+    elif not isinstance(X, Iterable):
+        raise TypeError(f"expected a collection of songs, got {type(X).__name__}")
+    return [_as_clip(item, i) for i, item in enumerate(X)]
+
+
+# ----------------------------------------------------------------------
+# Back-ends
+# ----------------------------------------------------------------------
+def _check_file(path: str) -> None:
+    if not os.path.exists(path):
+        raise AudioLoadError(path, "file not found")
+    if os.path.isdir(path):
+        raise AudioLoadError(path, "is a directory, not an audio file")
+    if os.path.getsize(path) == 0:
+        raise AudioLoadError(path, "file is empty (0 bytes)")
+
+
+def _torchcodec_available() -> bool:
+    try:
+        from torchcodec.decoders import AudioDecoder  # noqa: F401
+    except Exception:  # ImportError, or FFmpeg's libraries missing (RuntimeError/OSError)
+        return False
+    return True
+
+
+def audio_info(path: str | os.PathLike) -> dict:
+    """Sample rate, channels, frame count and duration of a file, from its header.
+
+    Raises
+    ------
+    AudioLoadError
+        When no back-end can open the file; the message names the file.
+    """
+    path = os.fspath(path)
+    _check_file(path)
+    import soundfile as sf
+
+    try:
+        info = sf.info(path)
+        if info.frames > 0 and info.samplerate > 0:
+            return {
+                "sample_rate": int(info.samplerate),
+                "channels": int(info.channels),
+                "frames": int(info.frames),
+                "duration": info.frames / info.samplerate,
+                "backend": "soundfile",
+            }
+        sf_reason = "no audio frames"
+    except Exception as exc:  # libsndfile's errors are not one class across versions
+        sf_reason = str(exc).strip() or type(exc).__name__
+    if _torchcodec_available():
+        try:
+            from torchcodec.decoders import AudioDecoder
+
+            meta = AudioDecoder(path).metadata
+            duration = meta.duration_seconds_from_header or meta.duration_seconds
+            if duration:
+                sr = int(meta.sample_rate)
+                return {
+                    "sample_rate": sr,
+                    "channels": int(meta.num_channels),
+                    "frames": int(round(duration * sr)),
+                    "duration": float(duration),
+                    "backend": "torchcodec",
+                }
+        except Exception as exc:
+            sf_reason += f"; FFmpeg: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+    raise AudioLoadError(path, f"cannot decode audio ({sf_reason})")
+
+
+def _mix_block(block: np.ndarray, mix: str | int | None, label: str) -> np.ndarray:
+    """(frames, channels) -> (frames,) float32."""
+    if isinstance(mix, (int, np.integer)) and not isinstance(mix, bool):
+        if not -block.shape[1] <= mix < block.shape[1]:
+            raise AudioLoadError(label, f"channel {mix} requested but the audio has {block.shape[1]} channel(s)")
+        return block[:, mix].astype(np.float32, copy=False)
+    if block.shape[1] == 1:
+        return block[:, 0].astype(np.float32, copy=False)
+    return block.mean(axis=1, dtype=np.float32)
+
+
+class _Resampler:
+    """Streaming resampler (soxr), identity when the rates match."""
+
+    def __init__(self, in_rate: int, out_rate: int):
+        self.identity = in_rate == out_rate
+        if not self.identity:
+            import soxr
+
+            self._stream = soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
+
+    def __call__(self, block: np.ndarray, last: bool) -> np.ndarray:
+        if self.identity:
+            return block
+        return self._stream.resample_chunk(block, last=last)
+
+
+def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: float | None):
+    import soundfile as sf
+
+    with sf.SoundFile(path) as f:
+        native = int(f.samplerate)
+        start = int(round(offset * native))
+        if start > 0:
+            if f.seekable():
+                f.seek(min(start, max(f.frames, 0)))
+            else:  # pragma: no cover - libsndfile seeks all formats we write
+                f.read(start, dtype="float32", always_2d=True)
+        want = None if duration is None else max(int(round(duration * native)), 0)
+        out_sr = sr or native
+        resampler = _Resampler(native, out_sr)
+        if f.format in _WHOLE_READ_FORMATS:
+            # libsndfile 1.2's MPEG decoder corrupts the first samples of every read
+            # after the first (zeros, then garbage) on tonal material: one read only.
+            block = f.read(-1 if want is None else want, dtype="float32", always_2d=True)
+            y = resampler(_mix_block(block, mix, path), last=True)
+            return np.ascontiguousarray(y, dtype=np.float32), out_sr
+        pieces = []
+        remaining = want
+        while remaining is None or remaining > 0:
+            n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
+            block = f.read(n, dtype="float32", always_2d=True)
+            got = block.shape[0]
+            if remaining is not None:
+                remaining -= got
+            done = got < n or remaining == 0
+            mono = _mix_block(block, mix, path)
+            pieces.append(resampler(mono, last=done))
+            if done:
+                break
+        y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    return np.ascontiguousarray(y, dtype=np.float32), out_sr
+
+
+def _decode_torchcodec(path: str, sr: int | None, mix, offset: float, duration: float | None):
+    from torchcodec.decoders import AudioDecoder
+
+    dec = AudioDecoder(path)
+    stop = None if duration is None else offset + duration
+    samples = dec.get_samples_played_in_range(start_seconds=offset, stop_seconds=stop)
+    data = samples.data.numpy().T  # (frames, channels)
+    native = int(samples.sample_rate)
+    mono = _mix_block(np.ascontiguousarray(data, dtype=np.float32), mix, path)
+    out_sr = sr or native
+    return _Resampler(native, out_sr)(mono, last=True), out_sr
+
+
+def _decode_array(clip: AudioClip, sr: int | None):
+    native = clip.sample_rate
+    start = int(round(clip.offset * native))
+    stop = None if clip.duration is None else start + int(round(clip.duration * native))
+    block = np.asarray(clip.samples[:, start:stop], dtype=np.float32).T
+    mono = _mix_block(block, clip.mix, clip.label)
+    out_sr = sr or native
+    return _Resampler(native, out_sr)(np.ascontiguousarray(mono), last=True), out_sr
+
+
+def _decode(clip: AudioClip, sr: int | None) -> tuple[np.ndarray, int]:
+    """Decode a clip's window to mono float32 (the only place that decodes)."""
+    if clip.samples is not None:
+        return _decode_array(clip, sr)
+    path = clip.path
+    _check_file(path)
+    errors = []
+    try:
+        return _decode_soundfile(path, sr, clip.mix, clip.offset, clip.duration)
+    except AudioLoadError:
+        raise
+    except Exception as exc:
+        errors.append(f"soundfile: {str(exc).strip() or type(exc).__name__}")
+    if _torchcodec_available():
+        try:
+            return _decode_torchcodec(path, sr, clip.mix, clip.offset, clip.duration)
+        except AudioLoadError:
+            raise
+        except Exception as exc:
+            msg = str(exc).strip().splitlines()
+            errors.append(f"FFmpeg: {msg[0] if msg else type(exc).__name__}")
+    else:
+        errors.append("FFmpeg back-end unavailable (install torchcodec and FFmpeg for M4A/AAC)")
+    raise AudioLoadError(path, "cannot decode audio (" + "; ".join(errors) + ")")
+
+
+def load_audio(
+    source: str | os.PathLike | AudioClip,
+    *,
+    sr: int | None = None,
+    offset: float | None = None,
+    duration: float | None = None,
+) -> tuple[np.ndarray, int]:
+    """Decode a song (or a window of it) to mono float32.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or AudioClip
+        A file, or a clip (whose ``mix``, ``offset`` and ``duration`` apply).
+    sr : int or None, default=None
+        Target sample rate; ``None`` keeps the native rate.  Resampling is
+        streamed (soxr, high quality), so a long track never sits in memory at
+        its native rate and channel count.
+    offset, duration : float or None, default=None
+        Override the clip's window, in seconds.  Only the window is decoded
+        where the format can seek (all libsndfile formats, MP3 included).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float32]
+        Mono samples; channels are averaged unless the clip picks one.
+    sr : int
+        Sample rate of ``y``.
+
+    Raises
+    ------
+    AudioLoadError
+        Missing file, directory, empty or undecodable file, no samples, or
+        non-finite samples.  The message names the file and the reason.
+    """
+    clip = source if isinstance(source, AudioClip) else AudioClip.from_path(source)
+    changes = {}
+    if offset is not None:
+        changes["offset"] = float(offset)
+    if duration is not None:
+        changes["duration"] = float(duration)
+    if changes:
+        clip = clip.replace(**changes)
+    if clip.offset < 0 or (clip.duration is not None and clip.duration < 0):
+        raise AudioLoadError(clip.label, f"negative window (offset={clip.offset}, duration={clip.duration})")
+    if sr is not None and (isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0):
+        raise ValueError(f"sr must be a positive integer or None, got {sr!r}")
+    y, out_sr = _decode(clip, None if sr is None else int(sr))
+    if y.size == 0 and clip.offset == 0:
+        raise AudioLoadError(clip.label, "contains no audio samples")
+    if not np.isfinite(y).all():
+        raise AudioLoadError(clip.label, "contains non-finite samples (NaN or Inf)")
+    return y, out_sr
