@@ -1,15 +1,37 @@
-"""viral_sklearn: will this song go viral?  scikit-learn transformers over songs
-(file paths in) and a skorch LSTM classifier over their chorus mel spectrograms."""
+"""viral_sklearn: will this song go viral?
+
+scikit-learn transformers over songs (file paths in) and a skorch LSTM classifier
+over the (time x mel) spectrogram of each song's chorus.
+"""
 
 __version__ = "0.1.0"
 
 from ._audio import AudioClip, AudioLoadError, as_clips, audio_info, load_audio
+from ._chorus import ChorusExtractor, ChorusNotFoundError
+from ._chorus_algorithm import chroma_features, find_chorus
+from ._lstm import LSTMClassifier, LSTMModule
+from ._mel import MelSpectrogramTransformer, mel_db
+from ._mono import MonoMixer
+from ._per_song import SongErrors, check_songs
+from ._pipeline import make_viral_pipeline
 
 __all__ = [
     "AudioClip",
     "AudioLoadError",
+    "ChorusExtractor",
+    "ChorusNotFoundError",
+    "LSTMClassifier",
+    "LSTMModule",
+    "MelSpectrogramTransformer",
+    "MonoMixer",
+    "SongErrors",
     "as_clips",
     "audio_info",
+    "check_songs",
+    "chroma_features",
+    "find_chorus",
     "load_audio",
+    "make_viral_pipeline",
+    "mel_db",
     "__version__",
 ]

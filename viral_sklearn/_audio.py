@@ -13,6 +13,7 @@ else of the package.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from typing import Any, Iterable
@@ -23,8 +24,29 @@ __all__ = ["AudioClip", "AudioLoadError", "load_audio", "as_clips", "audio_info"
 
 #: frames read per block when streaming a file (bounded memory on long tracks)
 _BLOCK_FRAMES = 1 << 18
-#: libsndfile formats whose consecutive reads are unsafe (see _decode_soundfile)
-_WHOLE_READ_FORMATS = frozenset({"MPEG", "MP3"})
+#: libsndfile's MPEG formats, decoded with care (see _decode_soundfile)
+_MPEG_FORMATS = frozenset({"MPEG", "MP3"})
+#: samples decoded before a seek target in MP3 and dropped: 8 frames of 1152
+_MPEG_PREROLL = 8 * 1152
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence C libraries writing to file descriptor 2 (mpg123's seek notices)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 class AudioLoadError(ValueError):
@@ -307,20 +329,24 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
     with sf.SoundFile(path) as f:
         native = int(f.samplerate)
         start = int(round(offset * native))
-        if start > 0:
-            if f.seekable():
-                f.seek(min(start, max(f.frames, 0)))
-            else:  # pragma: no cover - libsndfile seeks all formats we write
-                f.read(start, dtype="float32", always_2d=True)
         want = None if duration is None else max(int(round(duration * native)), 0)
         out_sr = sr or native
         resampler = _Resampler(native, out_sr)
-        if f.format in _WHOLE_READ_FORMATS:
-            # libsndfile 1.2's MPEG decoder corrupts the first samples of every read
-            # after the first (zeros, then garbage) on tonal material: one read only.
-            block = f.read(-1 if want is None else want, dtype="float32", always_2d=True)
-            y = resampler(_mix_block(block, mix, path), last=True)
+        if f.format in _MPEG_FORMATS:
+            # libsndfile 1.2's MPEG decoding (i) corrupts the first samples of every
+            # read after the first (zeros, then garbage) on tonal material, so the
+            # window is read in one call, and (ii) decodes the first frames after a
+            # seek wrongly (the bit reservoir lives in earlier frames), so it seeks
+            # a few frames early and drops them.  mpg123 reports (ii) on stderr.
+            preroll = min(start, _MPEG_PREROLL)
+            with _quiet_stderr():
+                if start:
+                    f.seek(min(start - preroll, max(f.frames, 0)))
+                block = f.read(-1 if want is None else want + preroll, dtype="float32", always_2d=True)
+            y = resampler(_mix_block(block[preroll:], mix, path), last=True)
             return np.ascontiguousarray(y, dtype=np.float32), out_sr
+        if start > 0:
+            f.seek(min(start, max(f.frames, 0)))
         pieces = []
         remaining = want
         while remaining is None or remaining > 0:
@@ -434,8 +460,10 @@ def load_audio(
     if sr is not None and (isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0):
         raise ValueError(f"sr must be a positive integer or None, got {sr!r}")
     y, out_sr = _decode(clip, None if sr is None else int(sr))
-    if y.size == 0 and clip.offset == 0:
-        raise AudioLoadError(clip.label, "contains no audio samples")
+    if y.size == 0 and clip.duration != 0:
+        if clip.offset == 0:
+            raise AudioLoadError(clip.label, "contains no audio samples")
+        raise AudioLoadError(clip.label, f"no samples in the window starting at {clip.offset:.2f} s (past the end)")
     if not np.isfinite(y).all():
         raise AudioLoadError(clip.label, "contains non-finite samples (NaN or Inf)")
     return y, out_sr

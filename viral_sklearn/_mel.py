@@ -1,0 +1,185 @@
+"""MelSpectrogramTransformer: songs (chorus windows) to a (time x mel) dB array."""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import os
+
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from ._audio import AudioClip, load_audio
+from ._base import SongTransformer
+from ._per_song import map_songs
+
+__all__ = ["MelSpectrogramTransformer", "mel_db"]
+
+
+def mel_db(
+    y: np.ndarray,
+    sr: int,
+    *,
+    n_fft: int = 400,
+    hop_length: int = 200,
+    n_mels: int = 64,
+    f_min: float = 0.0,
+    f_max: float | None = None,
+    top_db: float | None = 80.0,
+) -> np.ndarray:
+    """Mel spectrogram in dB of mono audio (torchaudio's transforms).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), dtype=float32]
+    sr : int
+
+    Returns
+    -------
+    S_db : np.ndarray [shape=(1 + n // hop_length, n_mels), dtype=float32]
+        Power mel spectrogram in dB (``10 log10``, floor 1e-10), clipped to
+        ``top_db`` below its maximum.  Silence gives a constant -100 dB.
+    """
+    import torch
+    import torchaudio.transforms as T
+
+    mel = T.MelSpectrogram(
+        sample_rate=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+        f_min=f_min, f_max=f_max, power=2.0,
+    )
+    to_db = T.AmplitudeToDB(stype="power", top_db=top_db)
+    with torch.no_grad():
+        spec = to_db(mel(torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))))
+    return np.ascontiguousarray(spec.numpy().T, dtype=np.float32)
+
+
+def _clip_mel(clip: AudioClip, *, sample_rate: int, duration: float, **mel_params) -> np.ndarray:
+    n_samples = int(round(duration * sample_rate))
+    window = duration if clip.duration is None else min(clip.duration, duration)
+    y, sr = load_audio(clip, sr=sample_rate, duration=window)
+    y = y[:n_samples]
+    if y.size < n_samples:  # short songs and windows at the end: pad with silence
+        y = np.concatenate([y, np.zeros(n_samples - y.size, dtype=np.float32)])
+    return mel_db(y, sr, **mel_params)
+
+
+class MelSpectrogramTransformer(SongTransformer):
+    """Mel spectrogram in dB of each song's window, as one float32 array.
+
+    Each song (usually the chorus window from
+    :class:`~viral_sklearn.ChorusExtractor`) is decoded, only its window, at
+    ``sample_rate``, mixed to mono, cut or padded with silence to exactly
+    ``duration`` seconds, and turned into a power mel spectrogram in dB
+    (torchaudio ``MelSpectrogram`` then ``AmplitudeToDB(top_db)``).  Every song
+    thus has the same number of frames, ``1 + round(duration * sample_rate) //
+    hop_length``: with the defaults 2206 frames of 64 bands for 20 s, the
+    notebook's shape.
+
+    Parameters
+    ----------
+    sample_rate : int, default=22050
+    duration : float, default=20.0
+        Seconds per song; longer windows are cut, shorter ones padded with
+        silence (-100 dB frames before the ``top_db`` clip).
+    n_fft : int, default=400
+    hop_length : int, default=200
+    n_mels : int, default=64
+    f_min : float, default=0.0
+    f_max : float or None, default=None
+        ``None`` is ``sample_rate / 2``.
+    top_db : float or None, default=80.0
+        Dynamic range kept below each song's maximum.
+    n_jobs : int or None, default=None
+        Songs processed in parallel (joblib); results equal ``n_jobs=1``.
+    memory : None, str, os.PathLike or joblib.Memory, default=None
+        Per-song cache (see :class:`~viral_sklearn.ChorusExtractor`).
+    verbose : bool, default=False
+        Show a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from viral_sklearn import AudioClip, MelSpectrogramTransformer
+    >>> song = AudioClip.from_array(np.zeros(22050, dtype=np.float32), 22050)
+    >>> MelSpectrogramTransformer(duration=2.0).fit_transform([song]).shape
+    (1, 221, 64)
+    """
+
+    _parameter_constraints: dict = {
+        "sample_rate": [Interval(Integral, 1, None, closed="left")],
+        "duration": [Interval(Real, 0, None, closed="neither")],
+        "n_fft": [Interval(Integral, 2, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "f_min": [Interval(Real, 0, None, closed="left")],
+        "f_max": [None, Interval(Real, 0, None, closed="neither")],
+        "top_db": [None, Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [None, Integral],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "verbose": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sample_rate=22050,
+        duration=20.0,
+        n_fft=400,
+        hop_length=200,
+        n_mels=64,
+        f_min=0.0,
+        f_max=None,
+        top_db=80.0,
+        n_jobs=None,
+        memory=None,
+        verbose=False,
+    ):
+        self.sample_rate = sample_rate
+        self.duration = duration
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.f_min = f_min
+        self.f_max = f_max
+        self.top_db = top_db
+        self.n_jobs = n_jobs
+        self.memory = memory
+        self.verbose = verbose
+
+    @property
+    def n_frames(self) -> int:
+        """Frames per song: ``1 + round(duration * sample_rate) // hop_length``."""
+        return 1 + int(round(self.duration * self.sample_rate)) // self.hop_length
+
+    def transform(self, X):
+        """Mel spectrogram in dB of every song.
+
+        Parameters
+        ----------
+        X : list, array or Series of str, os.PathLike or AudioClip
+
+        Returns
+        -------
+        S_db : np.ndarray [shape=(n_songs, n_frames, n_mels), dtype=float32]
+
+        Raises
+        ------
+        SongErrors
+            Lists every song that could not be decoded, with its reason.
+        """
+        clips = self._clips(X)
+        mel_params = dict(
+            n_fft=int(self.n_fft), hop_length=int(self.hop_length), n_mels=int(self.n_mels),
+            f_min=float(self.f_min), f_max=None if self.f_max is None else float(self.f_max),
+            top_db=None if self.top_db is None else float(self.top_db),
+        )
+        func = partial(_clip_mel, sample_rate=int(self.sample_rate), duration=float(self.duration), **mel_params)
+        params = (int(self.sample_rate), float(self.duration), tuple(sorted(mel_params.items())))
+        results = map_songs(
+            func, clips, step="MelSpectrogramTransformer", params=params, n_jobs=self.n_jobs,
+            memory=self.memory, verbose=self.verbose,
+        )
+        if not results:
+            return np.empty((0, self.n_frames, int(self.n_mels)), dtype=np.float32)
+        return np.stack(results).astype(np.float32, copy=False)

@@ -1,0 +1,291 @@
+"""The one per-song map the transformers share: error report, cache, ``n_jobs``.
+
+Every step that does real work on songs calls :func:`map_songs`, which
+
+* runs a function on each song, in parallel through joblib when ``n_jobs`` asks,
+  with the BLAS/torch threads of each worker bounded so workers do not
+  oversubscribe the cores;
+* never stops at the first bad song: it collects every failure and raises one
+  :class:`SongErrors` listing each failing song, its reason, and how many
+  songs succeeded;
+* optionally keeps each song's result in an on-disk cache (``memory=``) whose
+  keys cover the song's identity (path, size, modification time, or a digest of
+  in-memory samples), the window, every parameter that changes the output, and
+  the library version.  Entries are written atomically and carry a checksum, so
+  a half-written or corrupted entry is never used: it is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._audio import AudioClip, AudioLoadError
+
+__all__ = ["SongErrors", "SongCache", "map_songs", "check_songs"]
+
+_MAGIC = b"VSKCACHE1\n"
+_DIGEST = 32
+
+
+class SongErrors(ValueError):
+    """Several songs failed in one step; lists every one of them.
+
+    Attributes
+    ----------
+    failures : list of (int, str, str)
+        ``(index, song, reason)`` for each failing song, in input order.
+    n_succeeded : int
+        How many songs of the batch succeeded.
+    """
+
+    def __init__(self, step: str, failures: list[tuple[int, str, str]], n_total: int):
+        self.step = step
+        self.failures = list(failures)
+        self.n_total = n_total
+        self.n_succeeded = n_total - len(self.failures)
+        lines = [
+            f"{step}: {len(self.failures)} of {n_total} songs failed "
+            f"({self.n_succeeded} succeeded):"
+        ]
+        lines += [f"  [{i}] {song}: {reason}" for i, song, reason in self.failures]
+        super().__init__("\n".join(lines))
+
+    def __reduce__(self):
+        return (type(self), (self.step, self.failures, self.n_total))
+
+
+# ----------------------------------------------------------------------
+# Cache
+# ----------------------------------------------------------------------
+class SongCache:
+    """A directory of per-song results, one checksummed ``.npy`` payload each.
+
+    Parameters
+    ----------
+    location : str or os.PathLike
+        Folder of the cache (created on first write).  Entries live under
+        ``<location>/viral_sklearn/``.
+    """
+
+    def __init__(self, location: str | os.PathLike):
+        self.root = os.path.join(os.fspath(location), "viral_sklearn")
+
+    @classmethod
+    def from_memory(cls, memory: Any) -> "SongCache | None":
+        """``None`` (no cache), a folder, or a :class:`joblib.Memory`."""
+        if memory is None:
+            return None
+        if isinstance(memory, (str, os.PathLike)):
+            return cls(memory)
+        location = getattr(memory, "location", None)
+        if location is None and hasattr(memory, "store_backend"):  # joblib.Memory(None)
+            return None
+        if location is None:
+            raise TypeError(
+                "memory must be None, a folder path or a joblib.Memory, got "
+                f"{type(memory).__name__}"
+            )
+        return cls(location)
+
+    @staticmethod
+    def key(step: str, params: tuple, clip: AudioClip) -> str:
+        from . import __version__
+
+        raw = repr((step, params, clip.identity(), __version__)).encode()
+        return hashlib.blake2b(raw, digest_size=20).hexdigest()
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.root, key[:2], key + ".npy")
+
+    def get(self, key: str) -> np.ndarray | None:
+        """The stored array, or None when absent or damaged (then it is removed)."""
+        path = self._path(key)
+        try:
+            with open(path, "rb") as fh:
+                blob = fh.read()
+        except OSError:
+            return None
+        head = len(_MAGIC) + _DIGEST
+        if (
+            len(blob) < head
+            or not blob.startswith(_MAGIC)
+            or hashlib.blake2b(blob[head:], digest_size=_DIGEST).digest() != blob[len(_MAGIC):head]
+        ):
+            self._discard(path)
+            return None
+        try:
+            return np.load(io.BytesIO(blob[head:]), allow_pickle=False)
+        except Exception:
+            self._discard(path)
+            return None
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        """Write atomically: a temporary file in the same folder, then rename."""
+        path = self._path(key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(value), allow_pickle=False)
+        payload = buf.getvalue()
+        digest = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".npy")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_MAGIC + digest + payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            self._discard(tmp)
+            raise
+
+    @staticmethod
+    def _discard(path: str) -> None:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+# ----------------------------------------------------------------------
+# The map
+# ----------------------------------------------------------------------
+def _worker_threads(n_jobs: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+
+
+def _call_one(func: Callable, clip: AudioClip, threads: int | None):
+    """Run func on one clip; never raises (the error is returned as text)."""
+    try:
+        if threads is None:
+            return True, func(clip)
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            with threadpool_limits(limits=threads):
+                return True, func(clip)
+        finally:
+            torch.set_num_threads(previous)
+    except AudioLoadError as exc:
+        return False, exc.reason
+    except Exception as exc:  # reported with its type, never swallowed
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def map_songs(
+    func: Callable[[AudioClip], np.ndarray],
+    clips: Sequence[AudioClip],
+    *,
+    step: str,
+    params: tuple = (),
+    n_jobs: int | None = None,
+    memory: Any = None,
+    verbose: bool = False,
+) -> list[np.ndarray]:
+    """Apply ``func`` to every clip; one result per clip, in order.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(clip) -> np.ndarray``; must be picklable for ``n_jobs != 1``.
+    clips : sequence of AudioClip
+    step : str
+        Name of the step, used in error messages and cache keys.
+    params : tuple
+        Every parameter that changes ``func``'s output (part of the cache key).
+    n_jobs : int or None
+        joblib's meaning: None is 1 unless a ``joblib.parallel_config``
+        says otherwise, -1 is all cores.
+    memory : None, str, os.PathLike or joblib.Memory
+        Where to cache per-song results.
+    verbose : bool
+        Show a progress bar.
+
+    Raises
+    ------
+    SongErrors
+        When any song fails: lists every failing song and its reason.
+    """
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    cache = SongCache.from_memory(memory)
+    results: list[Any] = [None] * len(clips)
+    keys: list[str | None] = [None] * len(clips)
+    todo = []
+    for i, clip in enumerate(clips):
+        if cache is not None:
+            keys[i] = cache.key(step, params, clip)
+            hit = cache.get(keys[i])
+            if hit is not None:
+                results[i] = hit
+                continue
+        todo.append(i)
+
+    failures = []
+    if todo:
+        n_workers = min(effective_n_jobs(n_jobs), len(todo))
+        threads = None if n_workers == 1 else _worker_threads(n_workers)
+        if n_workers == 1:
+            outputs = (_call_one(func, clips[i], None) for i in todo)
+        else:
+            outputs = Parallel(n_jobs=n_workers, return_as="generator")(
+                delayed(_call_one)(func, clips[i], threads) for i in todo
+            )
+        if verbose:
+            from tqdm.auto import tqdm
+
+            outputs = tqdm(outputs, total=len(todo), desc=step, unit="song")
+        for i, (ok, value) in zip(todo, outputs):
+            if ok:
+                results[i] = value
+                if cache is not None:
+                    cache.put(keys[i], value)
+            else:
+                failures.append((i, clips[i].label, value))
+    if failures:
+        raise SongErrors(step, failures, len(clips))
+    return results
+
+
+def check_songs(X: Any, *, sr: int | None = None, n_jobs: int | None = None, verbose: bool = False):
+    """Decode every song once and report the problems as a table.
+
+    Use it to clean a folder before a long fit: it decodes each song (at
+    ``sr`` when given) and checks what the pipeline checks.
+
+    Parameters
+    ----------
+    X : list, array or Series of paths / AudioClip
+    sr : int or None
+        Decode at this rate (None keeps the native rate).
+
+    Returns
+    -------
+    problems : pandas.DataFrame
+        One row per failing song with columns ``index``, ``song``, ``reason``;
+        empty when every song decodes.
+    """
+    import pandas as pd
+
+    from ._audio import as_clips, load_audio
+
+    clips = as_clips(X)
+
+    def _probe(clip):
+        y, rate = load_audio(clip, sr=sr)
+        return np.array([y.size / rate], dtype=np.float64)
+
+    try:
+        map_songs(_probe, clips, step="check_songs", n_jobs=n_jobs, verbose=verbose)
+        rows = []
+    except SongErrors as err:
+        rows = err.failures
+    return pd.DataFrame(rows, columns=["index", "song", "reason"])
