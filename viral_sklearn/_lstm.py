@@ -9,6 +9,7 @@ from skorch.callbacks import EpochScoring, LRScheduler
 from skorch.dataset import ValidSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -213,6 +214,7 @@ class LSTMClassifier(NeuralNetClassifier):
     def _fit_setup(self, X, y):
         X = self._check_X(X)
         y = np.asarray(y)
+        check_classification_targets(y)
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(f"y must be 1-D with one label per sample: X has {len(X)} samples, y has shape {y.shape}")
         return X, y
@@ -232,17 +234,23 @@ class LSTMClassifier(NeuralNetClassifier):
         self.n_features_in_ = X.shape[-1]
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._split_seed = seed
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            super().fit(X, encoder.transform(y).astype(np.int64), **fit_params)
+        self._y_is_encoded = True  # skorch's fit calls our partial_fit
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                super().fit(X, encoder.transform(y).astype(np.int64), **fit_params)
+        finally:
+            self._y_is_encoded = False
         return self
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Continue training (``warm_start``-style); see skorch's ``partial_fit``."""
+        """Continue training the current model; see skorch's ``partial_fit``."""
+        if getattr(self, "_y_is_encoded", False):
+            return super().partial_fit(X, y, classes, **fit_params)
         if not getattr(self, "initialized_", False) or not hasattr(self, "label_encoder_"):
             return self.fit(X, y, **fit_params)
         X, y = self._fit_setup(X, y)
-        return super().partial_fit(X, self.label_encoder_.transform(y).astype(np.int64), **fit_params)
+        return super().partial_fit(X, self.label_encoder_.transform(y).astype(np.int64), classes, **fit_params)
 
     @property
     def classes_(self):
@@ -256,17 +264,20 @@ class LSTMClassifier(NeuralNetClassifier):
         -------
         proba : np.ndarray [shape=(n_samples, n_classes), dtype=float32]
         """
-        if not isinstance(X, (np.ndarray, torch.Tensor, list)):
-            return super().predict_proba(X)  # skorch datasets (validation scoring)
-        return super().predict_proba(self._check_X(X))
+        if isinstance(X, (np.ndarray, torch.Tensor, list)):
+            check_is_fitted(self, "label_encoder_")
+            X = self._check_X(X)  # else a skorch dataset (validation scoring)
+        # torch's DataLoader draws a seed from the global generator even when it
+        # does not shuffle: keep the caller's random stream untouched.
+        with torch.random.fork_rng(devices=[]):
+            return super().predict_proba(X)
 
     def predict(self, X):
         """The most probable label of each sample, in the labels seen in fit."""
+        check_is_fitted(self, "label_encoder_")
         return self.label_encoder_.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags

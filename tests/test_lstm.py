@@ -1,0 +1,143 @@
+"""LSTMClassifier and LSTMModule on arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from viral_sklearn import LSTMClassifier, LSTMModule
+
+
+def make_sequences(n=40, frames=25, features=6, seed=0):
+    """Class 1 has a rising ramp in feature 0 near the end of the sequence."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, frames, features).astype(np.float32)
+    y = np.arange(n) % 2
+    X[y == 1, -8:, 0] += np.linspace(0, 3, 8, dtype=np.float32)
+    return X, y
+
+
+def test_module_outputs_logits_from_zero_state():
+    net = LSTMModule(input_size=5, hidden_size=10)
+    net.eval()
+    X = torch.rand(4, 20, 5)
+    out1, out2 = net(X), net(X)
+    assert out1.shape == (4, 2)
+    assert torch.equal(out1, out2)  # no random initial state
+    assert not torch.allclose(out1.softmax(1).sum(1), out1.sum(1))  # logits, not probabilities
+    assert isinstance(net.head[-1], torch.nn.Linear)
+
+
+def test_notebook_defaults():
+    clf = LSTMClassifier()
+    assert (clf.lr, clf.batch_size, clf.max_epochs) == (5e-3, 16, 50)
+    assert clf.optimizer is torch.optim.Adam
+    assert clf.criterion is torch.nn.CrossEntropyLoss
+    assert clf.train_split == "auto" and clf.validation_fraction == 0.2
+    clf.initialize_callbacks = clf.initialize_callbacks  # noqa: B018 (attribute exists)
+    sched = dict(clf.get_default_callbacks())["lr_scheduler"]
+    assert sched.policy is torch.optim.lr_scheduler.StepLR
+    assert (sched.kwargs["step_size"], sched.kwargs["gamma"]) == (10, 0.5)
+    X, y = make_sequences(n=20)
+    clf = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)
+    lstm = clf.module_.lstm
+    assert (lstm.input_size, lstm.hidden_size, lstm.num_layers) == (6, 64, 1)
+    assert clf.module_.head[-1].out_features == 2
+
+
+def test_learns_a_simple_pattern():
+    X, y = make_sequences(n=80)
+    clf = LSTMClassifier(max_epochs=25, lr=1e-2, random_state=0, train_split=None).fit(X, y)
+    Xt, yt = make_sequences(n=40, seed=1)
+    assert clf.score(Xt, yt) >= 0.9
+
+
+def test_same_seed_same_probabilities_and_global_rng_untouched():
+    X, y = make_sequences()
+    before = torch.random.get_rng_state()
+    p1 = LSTMClassifier(max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
+    assert torch.equal(before, torch.random.get_rng_state())
+    p2 = LSTMClassifier(max_epochs=3, random_state=7).fit(X, y).predict_proba(X)
+    p3 = LSTMClassifier(max_epochs=3, random_state=8).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    assert not np.array_equal(p1, p3)
+
+
+def test_predict_is_deterministic_and_batch_size_independent():
+    X, y = make_sequences()
+    clf = LSTMClassifier(max_epochs=2, random_state=0).fit(X, y)
+    p = clf.predict_proba(X)
+    np.testing.assert_array_equal(p, clf.predict_proba(X))
+    p_small = clf.set_params(batch_size=3).predict_proba(X)
+    np.testing.assert_allclose(p, p_small, atol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X), np.argmax(p, axis=1))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["hit", "flop"]), np.array([True, False]), np.array([3, 7])],
+    ids=["str", "bool", "int"],
+)
+def test_any_label_type(labels):
+    X, y01 = make_sequences(n=30)
+    y = labels[y01]
+    clf = LSTMClassifier(max_epochs=2, random_state=0).fit(X, y)
+    assert set(clf.classes_) == set(labels)
+    assert set(clf.predict(X)) <= set(labels)
+    assert clf.predict(X).dtype == y.dtype
+    assert np.isfinite(clf.history[-1, "valid_acc"])
+
+
+def test_multiclass():
+    X, _ = make_sequences(n=30)
+    y = np.arange(30) % 3
+    clf = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)
+    assert clf.predict_proba(X).shape == (30, 3)
+
+
+def test_train_split_options():
+    X, y = make_sequences(n=30)
+    auto = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)
+    assert "valid_loss" in auto.history[-1]
+    none = LSTMClassifier(max_epochs=1, random_state=0, train_split=None).fit(X, y)
+    assert "valid_loss" not in none.history[-1]
+    with pytest.raises(ValueError, match="train_split must be 'auto', None or a callable"):
+        LSTMClassifier(max_epochs=1, train_split="random").fit(X, y)
+
+
+def test_hidden_size_and_lr_reach_the_module():
+    X, y = make_sequences(n=20)
+    clf = LSTMClassifier(max_epochs=1, random_state=0)
+    clf.set_params(module__hidden_size=8, lr=0.1)
+    clf.fit(X, y)
+    assert clf.module_.lstm.hidden_size == 8
+    assert clf.optimizer_.param_groups[0]["initial_lr"] == 0.1
+
+
+def test_clone_and_params_round_trip():
+    clf = LSTMClassifier(max_epochs=3, random_state=1, module__hidden_size=16)
+    params = clf.get_params()
+    assert params["module__hidden_size"] == 16 and params["random_state"] == 1
+    twin = clone(clf)
+    assert twin.get_params()["module__hidden_size"] == 16
+    assert not hasattr(twin, "module_")
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros((4, 5)), r"shape \(n_samples, n_frames, n_features\), got shape \(4, 5\)"),
+        (np.full((4, 5, 2), np.nan), "NaN or infinity"),
+    ],
+)
+def test_input_validation(X, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMClassifier(max_epochs=1).fit(X, np.array([0, 1, 0, 1]))
+
+
+def test_one_class_is_an_error():
+    X, _ = make_sequences(n=10)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        LSTMClassifier(max_epochs=1).fit(X, np.zeros(10, dtype=int))

@@ -1,0 +1,959 @@
+"""Datasets: a synthetic song corpus, a metadata loader and a chorus-detection scorer.
+
+* :func:`make_songs` writes real (stereo, MP3 by default) audio files whose class
+  is audible in the chorus only, plus a ``metadata.csv`` in the layout of the
+  original notebook (``id``, ``label``), and returns the ground truth (where every
+  chorus occurrence lies) so chorus detection can be measured.
+* :func:`load_dataset` turns a metadata table and an audio folder into the
+  ``(paths, labels)`` pair that ``Pipeline.fit`` takes, checking every row and
+  reporting all the bad ones together (:class:`DatasetError`).
+* :func:`score_chorus_detection` scores detected chorus windows against the true
+  chorus occurrences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._audio import AudioLoadError, _check_file, audio_info
+
+__all__ = [
+    "DatasetError",
+    "SongCorpus",
+    "make_songs",
+    "load_dataset",
+    "score_chorus_detection",
+]
+
+
+# ======================================================================
+# Synthetic songs
+# ======================================================================
+@dataclasses.dataclass(repr=False)
+class SongCorpus:
+    """What :func:`make_songs` wrote.
+
+    Attributes
+    ----------
+    paths : list of str
+        One audio file per song, in ``id`` order.
+    labels : np.ndarray of int, shape (n_songs,)
+        The class of each song (1 = "viral": its chorus carries the hook).
+    metadata_csv : str
+        The ``metadata.csv`` written next to the songs (columns ``id``, ``label``).
+    out_dir : str
+        The folder holding the songs and ``metadata.csv``.
+    truth : pandas.DataFrame
+        One row per song: ``id``, ``path``, ``label``, ``duration`` (s),
+        ``sample_rate`` (Hz), ``chorus_times`` (list of ``(start, end)`` seconds of
+        every chorus occurrence, sorted), ``n_choruses``, ``tempo`` (BPM), ``key``
+        (e.g. ``"F# minor"``), ``sections`` (list of ``(name, start, end)``) and
+        ``verse_hooks`` (names of the verses that carry the decoy hook).
+    """
+
+    paths: list
+    labels: np.ndarray
+    metadata_csv: str
+    out_dir: str
+    truth: Any
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __repr__(self) -> str:
+        pos = int(np.sum(self.labels == 1))
+        return f"SongCorpus({len(self.paths)} songs, {pos} positive, out_dir={self.out_dir!r})"
+
+
+#: (format for soundfile, subtype, file extension)
+_FORMATS = {
+    "mp3": ("MP3", "MPEG_LAYER_III", ".mp3"),
+    "wav": ("WAV", "PCM_16", ".wav"),
+    "flac": ("FLAC", "PCM_16", ".flac"),
+    "ogg": ("OGG", "VORBIS", ".ogg"),
+}
+_MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+_MIN_RATE = 22050  # the hook's shaker lies in 4.5-9 kHz
+
+_MAJOR = (0, 2, 4, 5, 7, 9, 11)
+_MINOR = (0, 2, 3, 5, 7, 8, 10)
+_NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+#: chorus progressions, as 0-based scale degrees (I-V-vi-IV and friends)
+_CHORUS_PROGRESSIONS = (
+    (0, 4, 5, 3),
+    (5, 3, 0, 4),
+    (0, 5, 3, 4),
+    (3, 0, 4, 5),
+    (0, 3, 5, 4),
+    (5, 4, 3, 4),
+    (0, 2, 3, 4),
+)
+#: shortest intro / verse / bridge / outro, in seconds
+_MIN_INTRO, _MIN_VERSE, _MIN_BRIDGE, _MIN_OUTRO = 2.0, 3.5, 2.0, 1.0
+_TEMPO_RANGE = (90.0, 135.0)
+_TEMPO_GRID = np.arange(_TEMPO_RANGE[0], _TEMPO_RANGE[1] + 0.5, 1.0)
+_TABLE_N = 4096
+_FADE_S = 0.004  # fade at every section edge (no clicks)
+_PEAK = 0.89  # peak level after normalisation (MP3 overshoot stays below 1)
+
+
+def _wavetable(harmonics: dict) -> np.ndarray:
+    ph = np.arange(_TABLE_N) * (2 * np.pi / _TABLE_N)
+    w = sum(a * np.sin(k * ph) for k, a in harmonics.items())
+    return (w / np.abs(w).max()).astype(np.float32)
+
+
+_TABLES = {
+    "pad": _wavetable({k: 1.0 / k for k in range(1, 7)}),  # soft saw
+    "lead": _wavetable({1: 1.0, 3: 1 / 9, 5: 1 / 25, 7: 1 / 49}),  # triangle
+    "hook": _wavetable({1: 1.0, 3: 1 / 3, 5: 1 / 5}),  # hollow square
+    "bass": _wavetable({1: 1.0, 2: 0.35}),
+}
+
+
+def _midi_hz(m: float) -> float:
+    return 440.0 * 2.0 ** ((m - 69) / 12.0)
+
+
+class _Section:
+    """A stereo buffer being filled with notes and drum hits."""
+
+    def __init__(self, n: int, sr: int):
+        self.sr = sr
+        self.buf = np.zeros((2, n), dtype=np.float32)
+
+    def note(self, start, dur, midi, table, amp, pan, *, attack=0.01, release=0.05, decay=None):
+        sr, n_total = self.sr, self.buf.shape[1]
+        i0 = int(round(start * sr))
+        n = min(int(round(dur * sr)), n_total - i0)
+        if n <= 0 or i0 < 0:
+            return
+        t = np.arange(n, dtype=np.float32)
+        idx = (t * np.float32(_midi_hz(midi) * _TABLE_N / sr)).astype(np.int64) % _TABLE_N
+        env = np.minimum(1.0, t / max(attack * sr, 1.0))
+        env *= np.minimum(1.0, (n - t) / max(release * sr, 1.0))
+        if decay is not None:
+            env *= np.exp(-t / np.float32(decay * sr))
+        v = _TABLES[table][idx] * env * np.float32(amp)
+        self.buf[0, i0 : i0 + n] += np.float32(pan[0]) * v
+        self.buf[1, i0 : i0 + n] += np.float32(pan[1]) * v
+
+    def hits(self, sample, times, amp, pan):
+        """Place a drum sample at each onset (a loop over hits, not samples)."""
+        sr, n_total = self.sr, self.buf.shape[1]
+        v0 = sample * np.float32(amp)
+        for t in times:
+            i0 = int(round(t * sr))
+            n = min(len(v0), n_total - i0)
+            if n <= 0:
+                continue
+            self.buf[0, i0 : i0 + n] += np.float32(pan[0]) * v0[:n]
+            self.buf[1, i0 : i0 + n] += np.float32(pan[1]) * v0[:n]
+
+    def finish(self) -> np.ndarray:
+        f = min(int(_FADE_S * self.sr), self.buf.shape[1] // 2)
+        if f > 0:
+            ramp = np.linspace(0.0, 1.0, f, dtype=np.float32)
+            self.buf[:, :f] *= ramp
+            self.buf[:, -f:] *= ramp[::-1]
+        return self.buf
+
+
+def _drum_kit(rng: np.random.Generator, sr: int) -> dict:
+    """One-shot drum samples, rendered once per song (like a sampler would)."""
+    from scipy.signal import butter, sosfilt
+
+    def noise(dur):
+        return rng.standard_normal(int(dur * sr)).astype(np.float32)
+
+    t = np.arange(int(0.25 * sr), dtype=np.float32) / sr
+    f = 48.0 + 95.0 * np.exp(-t / 0.03)
+    kick = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / 0.09)
+
+    t = np.arange(int(0.2 * sr), dtype=np.float32) / sr
+    sn = sosfilt(butter(2, [1200, 4500], "bandpass", fs=sr, output="sos"), noise(0.2))
+    snare = 0.8 * sn / np.abs(sn).max() * np.exp(-t / 0.05) + 0.5 * np.sin(2 * np.pi * 190 * t) * np.exp(-t / 0.04)
+
+    t = np.arange(int(0.05 * sr), dtype=np.float32) / sr
+    hh = sosfilt(butter(2, 7000, "highpass", fs=sr, output="sos"), noise(0.05))
+    hat = hh / np.abs(hh).max() * np.exp(-t / 0.012)
+
+    # The hook's shaker: a bright, longer noise burst in 4.5-9 kHz.
+    t = np.arange(int(0.09 * sr), dtype=np.float32) / sr
+    sh = sosfilt(butter(3, [4500, 9000], "bandpass", fs=sr, output="sos"), noise(0.09))
+    shaker = sh / np.abs(sh).max() * np.minimum(1.0, t / 0.003) * np.exp(-t / 0.028)
+    return {k: np.asarray(v, dtype=np.float32) for k, v in
+            {"kick": kick, "snare": snare, "hat": hat, "shaker": shaker}.items()}
+
+
+def _triad(key: int, scale, degree: int, octave_base: int = 48) -> list[int]:
+    """MIDI notes (root position) of the diatonic triad on a 0-based degree."""
+    notes = []
+    for step in (0, 2, 4):
+        d = degree + step
+        notes.append(octave_base + key + scale[d % 7] + 12 * (d // 7))
+    root = notes[0]
+    while root - octave_base >= 12:  # keep roots within one octave
+        notes = [m - 12 for m in notes]
+        root = notes[0]
+    return notes
+
+
+def _melody(rng, chord_times, length, beat, key, scale) -> list[tuple]:
+    """An 8th-note melody over a chord timeline: list of (start, dur, midi)."""
+    pool = np.array([60 + key + s + 12 * o for o in (-1, 0, 1) for s in scale])
+    pool = pool[(pool >= 62) & (pool <= 81)]
+    step = beat / 2
+    n_steps = int(round(length / step))
+    notes: list[list] = []
+    prev = int(rng.choice(pool))
+    for i in range(n_steps):
+        t = i * step
+        r = rng.random()
+        if r < 0.18:  # rest
+            continue
+        if r < 0.40 and notes and abs(notes[-1][0] + notes[-1][1] - t) < 1e-9:
+            notes[-1][1] += step  # hold
+            continue
+        chord = next(c for s, e, c in chord_times if s - 1e-9 <= t < e) if chord_times else None
+        if chord is not None and rng.random() < 0.6:
+            pcs = {m % 12 for m in chord}
+            cand = pool[np.isin(pool % 12, list(pcs))]
+        else:
+            j = int(np.argmin(np.abs(pool - prev)))
+            cand = pool[max(j - 2, 0) : j + 3]
+        near = cand[np.abs(cand - prev) <= 7]
+        prev = int(rng.choice(near if near.size else cand))
+        notes.append([t, step, prev])
+    return [(s, d, m) for s, d, m in notes if s < length]
+
+
+def _progression_timeline(degrees, chord_beats, length, beat, key, scale):
+    """Cycle ``degrees`` (one chord per ``chord_beats`` beats) over ``length`` s."""
+    out = []
+    t, i = 0.0, 0
+    dur = chord_beats * beat
+    while t < length - 1e-9:
+        out.append((t, min(t + dur, length), _triad(key, scale, degrees[i % len(degrees)])))
+        t += dur
+        i += 1
+    return out
+
+
+def _render_harmony(sec: _Section, timeline, amp_pad=0.09, amp_bass=0.22, beat=None, bass_pulse=True):
+    for s, e, chord in timeline:
+        for j, m in enumerate(chord):
+            pan = (0.95, 0.55) if j % 2 == 0 else (0.55, 0.95)
+            sec.note(s, e - s, m, "pad", amp_pad, pan, attack=0.03, release=0.06)
+        root = chord[0] - 12
+        if bass_pulse and beat is not None:
+            k = 0
+            while s + k * beat < e - 1e-9:
+                sec.note(s + k * beat, min(beat, e - s - k * beat), root, "bass", amp_bass, (0.8, 0.8),
+                         attack=0.005, release=0.03, decay=0.35)
+                k += 1
+        else:
+            sec.note(s, e - s, root, "bass", amp_bass * 0.7, (0.8, 0.8), attack=0.05, release=0.1)
+
+
+def _render_drums(sec: _Section, kit, length, beat, *, style, hats, hook):
+    n_beats = int(np.floor(length / beat + 1e-9))
+    beats = np.arange(n_beats) * beat
+    if style == "four":  # four on the floor
+        kicks = beats
+        snares = beats[1::2]
+    elif style == "half":  # bridge: half time
+        kicks = beats[0::4]
+        snares = beats[2::4]
+    else:  # verse: 1 and 3, plus the "and" of 4 every other bar
+        kicks = np.concatenate([beats[0::2], beats[3::8] + beat / 2])
+        snares = beats[1::2]
+    sec.hits(kit["kick"], kicks, 0.55, (0.8, 0.8))
+    sec.hits(kit["snare"], snares, 0.28, (0.75, 0.85))
+    if hats:
+        sec.hits(kit["hat"], np.arange(2 * n_beats) * (beat / 2), 0.10, (0.9, 0.6))
+    if hook:
+        sixteenths = np.arange(4 * n_beats) * (beat / 4)
+        accents = np.where(np.arange(len(sixteenths)) % 4 == 2, 1.0, 0.55)
+        for a in (1.0, 0.55):
+            sec.hits(kit["shaker"], sixteenths[accents == a], 0.30 * a, (0.55, 0.95))
+
+
+def _render_melody(sec: _Section, notes, *, hook: bool):
+    for s, d, m in notes:
+        sec.note(s, d, m, "lead", 0.20, (0.85, 0.7), attack=0.01, release=0.04, decay=0.6)
+        if hook:  # the high lead: the melody doubled an octave up, bright and plucked
+            sec.note(s, d, m + 12, "hook", 0.11, (0.6, 0.9), attack=0.003, release=0.03, decay=0.25)
+
+
+def _section_minimums(beat: float, n_verses: int) -> np.ndarray:
+    """Shortest intro, verses, bridge (whole beats) and outro, in seconds."""
+    def up(x):
+        return np.ceil(x / beat - 1e-9) * beat
+
+    return np.array([up(_MIN_INTRO)] + [up(_MIN_VERSE)] * n_verses + [up(_MIN_BRIDGE), _MIN_OUTRO])
+
+
+def _chorus_beats(chorus_length: float, beat: float) -> int:
+    return max(4, int(round(chorus_length / beat)))
+
+
+def _shortest_song(tempo: float, chorus_length: float) -> float:
+    """Seconds needed by intro, two verses, bridge, outro and two choruses."""
+    beat = 60.0 / tempo
+    return float(_section_minimums(beat, 2).sum() + 2 * _chorus_beats(chorus_length, beat) * beat)
+
+
+def _allocate(rng, duration, chorus_dur, beat, n_verses, n_choruses):
+    """Seconds of intro, verses, bridge (whole beats) and outro (the rest)."""
+    mins = _section_minimums(beat, n_verses)
+    extra = duration - n_choruses * chorus_dur - mins.sum()
+    weights = np.array([0.6] + [2.0] * n_verses + [1.0, 0.6])
+    secs = mins + extra * rng.dirichlet(weights * 4)
+    secs[:-1] = np.floor(secs[:-1] / beat + 1e-9) * beat  # >= the minimums, which are whole beats
+    secs[-1] = duration - n_choruses * chorus_dur - secs[:-1].sum()
+    return secs
+
+
+def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_length, sample_rates,
+                verse_hook_rate) -> tuple[np.ndarray, int, dict]:
+    """Render one song: (samples (n, 2) float32, sample rate, truth)."""
+    sr = int(rng.choice(sample_rates))
+    duration = float(rng.uniform(*duration_range))
+    tempo = float(rng.uniform(*_TEMPO_RANGE))
+    if _shortest_song(tempo, chorus_length) > duration:  # a short song: take a tempo where the form fits
+        fits = [t for t in _TEMPO_GRID if _shortest_song(t, chorus_length) <= duration]
+        tempo = float(rng.choice(fits))
+    beat = 60.0 / tempo
+    key = int(rng.integers(12))
+    minor = bool(rng.random() < 0.5)
+    scale = _MINOR if minor else _MAJOR
+    hats = bool(rng.random() < 0.5)
+    kit = _drum_kit(rng, sr)
+
+    # ---- form: how many choruses and verses, and their order -------------------
+    chorus_beats = _chorus_beats(chorus_length, beat)
+    chorus_dur = chorus_beats * beat
+
+    def room(k):
+        return duration - _section_minimums(beat, k).sum()
+
+    max_choruses = min(4, int(room(2) // chorus_dur))
+    n_choruses = int(rng.integers(2, max_choruses + 1))
+    n_verses = 3 if (room(3) >= n_choruses * chorus_dur and rng.random() < 0.5) else 2
+    # chorus slots: one after each verse, two after the bridge
+    slot_section = [v for v in range(n_verses)] + [n_verses, n_verses]
+    counts = np.bincount(
+        np.asarray(slot_section)[rng.choice(len(slot_section), n_choruses, replace=False)],
+        minlength=n_verses + 1,
+    )
+    order = ["intro"]
+    for v in range(n_verses):
+        order.append(f"verse{v + 1}")
+        order += ["chorus"] * int(counts[v])
+    order += ["bridge"] + ["chorus"] * int(counts[-1]) + ["outro"]
+
+    secs = _allocate(rng, duration, chorus_dur, beat, n_verses, n_choruses)
+    lengths = {"intro": secs[0], "bridge": secs[-2], "outro": secs[-1], "chorus": chorus_dur}
+    for v in range(n_verses):
+        lengths[f"verse{v + 1}"] = secs[1 + v]
+
+    # ---- harmony plans ---------------------------------------------------------------
+    chorus_prog = _CHORUS_PROGRESSIONS[int(rng.integers(len(_CHORUS_PROGRESSIONS)))]
+    used = {tuple(chorus_prog)}
+    verse_progs = {}
+    for v in range(n_verses):
+        while True:
+            prog = [int(rng.integers(6))]
+            while len(prog) < 4:
+                d = int(rng.integers(6))
+                if d != prog[-1]:
+                    prog.append(d)
+            # no rotation of the chorus's (or another verse's) progression
+            rots = {tuple(prog[i:] + prog[:i]) for i in range(4)}
+            if not rots & used:
+                break
+        used.add(tuple(prog))
+        verse_progs[f"verse{v + 1}"] = prog
+    verse_hooks = [v for v in verse_progs if rng.random() < verse_hook_rate]
+
+    # ---- render each distinct section once ------------------------------------------------
+    rendered = {}
+    for name in dict.fromkeys(order):
+        length = lengths[name]
+        sec = _Section(int(round(length * sr)), sr)
+        if name == "chorus":
+            # four chords of equal length over the chorus; identical every time it plays
+            cb = chorus_beats / 4
+            tl = [(i * cb * beat, (i + 1) * cb * beat, _triad(key, scale, d)) for i, d in enumerate(chorus_prog)]
+            _render_harmony(sec, tl, beat=beat)
+            _render_drums(sec, kit, length, beat, style="four", hats=hats, hook=label == 1)
+            _render_melody(sec, _melody(rng, tl, length, beat, key, scale), hook=label == 1)
+        elif name.startswith("verse"):
+            chord_beats = int(rng.choice([2, 4]))
+            tl = _progression_timeline(verse_progs[name], chord_beats, length, beat, key, scale)
+            hook = name in verse_hooks
+            _render_harmony(sec, tl, beat=beat)
+            _render_drums(sec, kit, length, beat, style="verse", hats=hats, hook=hook)
+            _render_melody(sec, _melody(rng, tl, length, beat, key, scale), hook=hook)
+        elif name == "bridge":
+            bkey = (key + int(rng.choice([2, 5, 7]))) % 12  # a different key
+            prog = [int(rng.integers(6)) for _ in range(2)]
+            tl = _progression_timeline(prog, 4, length, beat, bkey, scale)
+            _render_harmony(sec, tl, amp_pad=0.11, beat=beat, bass_pulse=False)
+            _render_drums(sec, kit, length, beat, style="half", hats=hats, hook=False)
+        elif name == "intro":
+            tl = _progression_timeline([0, 3] if rng.random() < 0.5 else [0, 4], 4, length, beat, key, scale)
+            _render_harmony(sec, tl, amp_pad=0.08, bass_pulse=False)
+        else:  # outro: a held tonic fading out
+            tl = [(0.0, length, _triad(key, scale, 0))]
+            _render_harmony(sec, tl, amp_pad=0.10, bass_pulse=False)
+            sec.buf *= np.linspace(1.0, 0.0, sec.buf.shape[1], dtype=np.float32)
+        rendered[name] = sec.finish()
+
+    # ---- assemble, normalise ------------------------------------------------------------------
+    pieces, sections, chorus_times = [], [], []
+    pos = 0
+    for name in order:
+        buf = rendered[name]
+        start, end = pos / sr, (pos + buf.shape[1]) / sr
+        sections.append((name, start, end))
+        if name == "chorus":
+            chorus_times.append((start, end))
+        pieces.append(buf)
+        pos += buf.shape[1]
+    audio = np.concatenate(pieces, axis=1)
+    audio *= np.float32(_PEAK / max(float(np.abs(audio).max()), 1e-9))
+    truth = {
+        "duration": audio.shape[1] / sr,
+        "sample_rate": sr,
+        "chorus_times": chorus_times,
+        "n_choruses": len(chorus_times),
+        "tempo": tempo,
+        "key": f"{_NOTE_NAMES[key]} {'minor' if minor else 'major'}",
+        "sections": sections,
+        "verse_hooks": verse_hooks,
+    }
+    return np.ascontiguousarray(audio.T), sr, truth
+
+
+def _seed_sequence(random_state) -> np.random.SeedSequence:
+    if random_state is None:
+        return np.random.SeedSequence()
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(int(random_state.integers(2**63)))
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.SeedSequence(int(random_state.randint(2**31)))
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool) and random_state >= 0:
+        return np.random.SeedSequence(int(random_state))
+    raise ValueError(
+        f"random_state must be None, a non-negative int, a numpy Generator or RandomState, got {random_state!r}"
+    )
+
+
+def make_songs(
+    n_songs: int = 100,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    duration: tuple[float, float] | float = (30.0, 45.0),
+    chorus_length: float = 8.0,
+    sample_rates: Sequence[int] = (22050, 44100, 48000),
+    format: str = "mp3",
+    positive_fraction: float = 0.5,
+    verse_hook_rate: float = 0.25,
+    random_state=None,
+) -> SongCorpus:
+    """Write a corpus of synthetic songs whose class is audible in the chorus only.
+
+    Generative story
+    ----------------
+    Each song draws a sample rate from ``sample_rates``, a duration from
+    ``duration``, a tempo (90-135 BPM), a key (12 roots, major or minor) and a
+    drum kit (kick, snare, optional 8th-note hi-hats: half the songs, either
+    class).  Its form is ``intro, verse1, [chorus], verse2, [chorus], (verse3,
+    [chorus],) bridge, [chorus, chorus], outro``: 2 or 3 verses, and the chorus
+    placed 2 to 4 times (as many as the duration allows) in randomly chosen slots
+    after the verses and after the bridge, so the first chorus never starts
+    before about 5.5 s.
+
+    * The **chorus** lasts the whole number of beats nearest to
+      ``chorus_length`` (within half a beat), plays one of seven pop progressions
+      (four chords, one per quarter of the chorus) with pad, pulsing bass,
+      four-on-the-floor drums and an 8th-note melody.  It is rendered once and
+      pasted at every occurrence: all occurrences are the *same* audio, so the
+      chorus is the most repeated section.
+    * Each **verse** has its own random four-chord progression (never a rotation
+      of the chorus's or another verse's), its own chord rhythm (2 or 4 beats per
+      chord), melody and a sparser beat; the **bridge** is in another key,
+      half-time, without melody; the **intro** and **outro** (fading) are pad and
+      bass only.
+    * **The class.**  In label-1 songs the chorus carries a *hook*: a bright
+      16th-note shaker (noise burst, 4.5-9 kHz, accented off-beats) and a
+      plucked "hollow square" lead doubling the melody an octave up.  Label-0
+      choruses have neither.  As a decoy, every verse of *either* class carries
+      the same hook with probability ``verse_hook_rate``, so only the chorus
+      tells the classes apart: the first seconds of a song (intro and verse 1)
+      and its verses are independent of the label.
+
+    Every layer is vectorized numpy synthesis (wavetables, one-shot drum
+    samples); the mix is stereo (instruments panned apart), peak-normalized to
+    0.89 and written with libsndfile (MP3 by LAME, VBR).  The ground truth
+    (``truth``) gives every section and every chorus occurrence in seconds of the
+    written file.
+
+    Parameters
+    ----------
+    n_songs : int, default=100
+        Number of songs.
+    out_dir : str, os.PathLike or None, default=None
+        Folder to write into (created if missing; existing files of the same
+        names are overwritten).  ``None`` makes a new temporary folder, which the
+        caller owns.
+    duration : (float, float) or float, default=(30.0, 45.0)
+        Range of song durations in seconds (uniform), or one duration.  It must
+        hold the intro, two verses, the bridge, the outro (at least 12.5 s
+        together) and two choruses.
+    chorus_length : float, default=8.0
+        Approximate chorus length in seconds.  Chorus detectors need a
+        ``clip_length`` no longer than this (pychorus needs a repeated stretch at
+        least ``clip_length`` long).
+    sample_rates : sequence of int, default=(22050, 44100, 48000)
+        Sample rates drawn per song (at least 22050 Hz; MP3 allows 22050, 24000,
+        32000, 44100 and 48000).
+    format : {"mp3", "wav", "flac", "ogg"}, default="mp3"
+        File format (OGG is Vorbis, WAV and FLAC are 16-bit).
+    positive_fraction : float, default=0.5
+        Fraction of label-1 songs: exactly ``round(positive_fraction * n_songs)``
+        songs, in random order.
+    verse_hook_rate : float, default=0.25
+        Probability that a verse (of either class) carries the hook as a decoy;
+        0 keeps the hook out of the verses.
+    random_state : None, int, numpy Generator or RandomState, default=None
+        Seed.  The same int gives the same labels, truth and audio (bit-identical
+        files), and song ``i`` does not depend on ``n_songs`` apart from its label.
+
+    Returns
+    -------
+    SongCorpus
+        ``paths``, ``labels``, ``metadata_csv``, ``out_dir`` and ``truth``.
+
+    Examples
+    --------
+    >>> corpus = make_songs(4, duration=(24, 28), chorus_length=5, random_state=0)  # doctest: +SKIP
+    >>> X, y = load_dataset(corpus.metadata_csv, corpus.out_dir)  # doctest: +SKIP
+    """
+    import pandas as pd
+    import soundfile as sf
+
+    # ---- validation ---------------------------------------------------------------
+    if isinstance(n_songs, bool) or not isinstance(n_songs, (int, np.integer)) or n_songs < 1:
+        raise ValueError(f"n_songs must be a positive integer, got {n_songs!r}")
+    fmt = str(format).lower().lstrip(".")
+    if fmt not in _FORMATS:
+        raise ValueError(f"format must be one of {sorted(_FORMATS)}, got {format!r}")
+    if np.isscalar(duration):
+        duration = (duration, duration)
+    try:
+        lo, hi = (float(d) for d in duration)
+    except (TypeError, ValueError):
+        raise ValueError(f"duration must be a number or a (min, max) pair of seconds, got {duration!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(f"duration must satisfy 0 < min <= max, got {duration!r}")
+    chorus_length = float(chorus_length)
+    if not (np.isfinite(chorus_length) and chorus_length >= 2.0):
+        raise ValueError(f"chorus_length must be at least 2 seconds, got {chorus_length!r}")
+    need = min(_shortest_song(t, chorus_length) for t in _TEMPO_GRID)
+    if lo < need:
+        min_rest = _MIN_INTRO + 2 * _MIN_VERSE + _MIN_BRIDGE + _MIN_OUTRO
+        raise ValueError(
+            f"songs of {lo:g} s are too short for two choruses of {chorus_length:g} s plus intro, two "
+            f"verses, bridge and outro (at least {min_rest:g} s): the shortest duration must be at least "
+            f"{need:.2f} s; lengthen duration or shorten chorus_length"
+        )
+    rates = list(np.atleast_1d(np.asarray(sample_rates)).tolist()) if sample_rates is not None else []
+    if not rates or any(isinstance(r, bool) or not isinstance(r, int) or r < _MIN_RATE for r in rates):
+        raise ValueError(f"sample_rates must be integers of at least {_MIN_RATE} Hz, got {sample_rates!r}")
+    if fmt == "mp3" and any(r not in _MP3_RATES for r in rates):
+        bad = [r for r in rates if r not in _MP3_RATES]
+        raise ValueError(f"MP3 cannot store sample rates {bad}; use some of {[r for r in _MP3_RATES if r >= _MIN_RATE]}")
+    if not 0.0 <= float(positive_fraction) <= 1.0:
+        raise ValueError(f"positive_fraction must be in [0, 1], got {positive_fraction!r}")
+    if not 0.0 <= float(verse_hook_rate) <= 1.0:
+        raise ValueError(f"verse_hook_rate must be in [0, 1], got {verse_hook_rate!r}")
+
+    seq = _seed_sequence(random_state)
+    master = np.random.default_rng(seq)
+    n_pos = int(round(float(positive_fraction) * n_songs))
+    labels = master.permutation(np.r_[np.ones(n_pos, dtype=int), np.zeros(n_songs - n_pos, dtype=int)])
+    song_seeds = seq.spawn(n_songs)
+
+    if out_dir is None:
+        out_dir = tempfile.mkdtemp(prefix="viral_songs_")
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    os.makedirs(out_dir, exist_ok=True)
+    sf_format, subtype, ext = _FORMATS[fmt]
+    width = max(3, len(str(n_songs - 1)))
+
+    rows, paths = [], []
+    for i in range(n_songs):
+        rng = np.random.default_rng(song_seeds[i])
+        audio, sr, truth = _synth_song(
+            rng, int(labels[i]), duration_range=(lo, hi), chorus_length=chorus_length,
+            sample_rates=rates, verse_hook_rate=float(verse_hook_rate),
+        )
+        song_id = f"song_{i:0{width}d}"
+        path = os.path.join(out_dir, song_id + ext)
+        sf.write(path, audio, sr, format=sf_format, subtype=subtype)
+        paths.append(path)
+        rows.append({"id": song_id, "path": path, "label": int(labels[i]), **truth})
+
+    truth_df = pd.DataFrame(rows)
+    metadata_csv = os.path.join(out_dir, "metadata.csv")
+    truth_df[["id", "label"]].to_csv(metadata_csv, index=False)
+    return SongCorpus(paths=paths, labels=labels, metadata_csv=metadata_csv, out_dir=out_dir, truth=truth_df)
+
+
+# ======================================================================
+# Loading a labelled song folder
+# ======================================================================
+class DatasetError(ValueError):
+    """The metadata table or its audio files cannot make a dataset.
+
+    Attributes
+    ----------
+    rows : list of dict
+        For errors about files: one ``{"row", "id", "path", "reason"}`` per bad row
+        (rows numbered from 0, as ``DataFrame.iloc``); empty otherwise.
+    """
+
+    def __init__(self, message: str, rows: list | None = None):
+        super().__init__(message)
+        self.rows = list(rows or [])
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.rows))
+
+
+#: extensions that mark an id as already naming its file
+_AUDIO_EXTENSIONS = frozenset(
+    ".mp3 .wav .flac .ogg .oga .opus .m4a .mp4 .aac .aif .aiff .aifc .wma .webm .mka .caf .au .w64".split()
+)
+
+
+def _rows_text(rows: Sequence[int]) -> str:
+    rows = list(rows)
+    return ("row " if len(rows) == 1 else "rows ") + ", ".join(str(r) for r in rows)
+
+
+def _is_empty(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(np.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _labels_array(values: list) -> np.ndarray:
+    """Labels as a numpy array, keeping their values (bools stay bool)."""
+    kinds = set()
+    for v in values:
+        if isinstance(v, (bool, np.bool_)):
+            kinds.add("bool")
+        elif isinstance(v, (int, np.integer)):
+            kinds.add("int")
+        elif isinstance(v, (float, np.floating)):
+            kinds.add("float")
+        elif isinstance(v, str):
+            kinds.add("str")
+        else:
+            kinds.add("other")
+    if len(kinds) == 1 and kinds != {"other"}:
+        return np.asarray(values)
+    if kinds <= {"int", "float"}:
+        return np.asarray(values, dtype=float)
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def load_dataset(
+    metadata,
+    audio_dir: str | os.PathLike,
+    *,
+    id_column: str = "id",
+    label_column: str = "label",
+    extension: str | None = ".mp3",
+    check_audio: bool = False,
+    on_error: str = "raise",
+) -> tuple[list[str], np.ndarray]:
+    """Song paths and labels from a metadata table, ready for ``Pipeline.fit``.
+
+    Parameters
+    ----------
+    metadata : str, os.PathLike or pandas.DataFrame
+        A CSV file (ids are read as text, so ``007`` stays ``007``) or a table,
+        with one row per song.
+    audio_dir : str or os.PathLike
+        The folder holding the audio files.
+    id_column, label_column : str, default="id", "label"
+        Columns naming each song's file (its stem, or its full name) and its class.
+    extension : str or None, default=".mp3"
+        Appended to each id to name its file, with or without the dot; ``None``
+        or ``""`` appends nothing.  Ids that already end with an audio extension
+        (``.mp3``, ``.wav``, ``.flac``, ``.ogg``, ``.m4a``, ...) get none added.
+    check_audio : bool, default=False
+        Also open every file's header (:func:`~viral_sklearn.audio_info`) so that
+        files which cannot be decoded are caught now rather than during ``fit``.
+        Without it, a file only has to exist and be non-empty.
+    on_error : {"raise", "skip"}, default="raise"
+        What to do with rows whose file is missing, empty or undecodable:
+        ``"raise"`` one :class:`DatasetError` listing all of them; ``"skip"``
+        drop them with one ``UserWarning`` listing all of them.
+
+    Returns
+    -------
+    paths : list of str
+        ``os.path.join(audio_dir, id + extension)`` for each kept row, in order.
+    labels : np.ndarray, shape (len(paths),)
+        The label column's values, type kept: ints, bools (dtype bool) or
+        strings.
+
+    Raises
+    ------
+    DatasetError
+        Always (whatever ``on_error``): a missing id or label column, an empty
+        table, empty id or label cells, duplicate ids.  With ``on_error="raise"``:
+        any row without a usable file; with ``"skip"``: when no row is left.
+        Rows are numbered from 0 in table order (``DataFrame.iloc``; in a CSV
+        file, row 0 is the line after the header).
+    """
+    import pandas as pd
+
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if isinstance(metadata, pd.DataFrame):
+        df = metadata
+        source = "metadata"
+    elif isinstance(metadata, (str, os.PathLike)):
+        path = os.fspath(metadata)
+        source = path
+        if not os.path.isfile(path):
+            raise DatasetError(f"metadata file {path!r} not found")
+        try:
+            df = pd.read_csv(path, dtype={id_column: str})
+        except pd.errors.EmptyDataError:
+            raise DatasetError(f"metadata file {path!r} is empty") from None
+    else:
+        raise TypeError(f"metadata must be a CSV path or a pandas DataFrame, got {type(metadata).__name__}")
+    audio_dir = os.fspath(audio_dir)
+
+    # ---- columns ---------------------------------------------------------------
+    missing = [c for c in (id_column, label_column) if c not in df.columns]
+    if missing:
+        what = " and ".join(
+            f"no {'id' if c == id_column else 'label'} column {c!r}" for c in missing
+        )
+        available = ", ".join(repr(str(c)) for c in df.columns) or "none"
+        raise DatasetError(
+            f"{source} has {what}; its columns are: {available} "
+            f"(pass id_column= / label_column= to name them)"
+        )
+    if len(df) == 0:
+        raise DatasetError(f"{source} has no rows")
+
+    ids_raw = df[id_column].tolist()
+    labels_raw = df[label_column].tolist()
+
+    # ---- empty cells and duplicates (never skipped: the table itself is wrong) ----
+    empty_ids = [i for i, v in enumerate(ids_raw) if _is_empty(v)]
+    if empty_ids:
+        raise DatasetError(f"{source}: empty {id_column!r} in {_rows_text(empty_ids)}")
+    ids = [str(v).strip() for v in ids_raw]
+    empty_labels = [i for i, v in enumerate(labels_raw) if _is_empty(v)]
+    if empty_labels:
+        raise DatasetError(f"{source}: empty {label_column!r} in {_rows_text(empty_labels)}")
+    seen: dict[str, list[int]] = {}
+    for i, song_id in enumerate(ids):
+        seen.setdefault(song_id, []).append(i)
+    dups = {k: v for k, v in seen.items() if len(v) > 1}
+    if dups:
+        listing = "; ".join(f"{k!r} ({_rows_text(v)})" for k, v in dups.items())
+        raise DatasetError(f"{source}: duplicate {id_column!r} values, each song must appear once: {listing}")
+
+    # ---- files ---------------------------------------------------------------------
+    ext = (extension or "").strip()
+    if ext and not ext.startswith("."):
+        ext = "." + ext
+    paths = []
+    for song_id in ids:
+        has_ext = os.path.splitext(song_id)[1].lower() in _AUDIO_EXTENSIONS
+        paths.append(os.path.join(audio_dir, song_id if has_ext or not ext else song_id + ext))
+
+    bad = []
+    for i, (song_id, path) in enumerate(zip(ids, paths)):
+        try:
+            _check_file(path)
+            if check_audio:
+                audio_info(path)
+        except AudioLoadError as exc:
+            bad.append({"row": i, "id": song_id, "path": path, "reason": exc.reason})
+    if bad:
+        n, n_ok = len(ids), len(ids) - len(bad)
+        listing = "\n".join(f"  row {b['row']}, id {b['id']!r}: {b['path']!r}: {b['reason']}" for b in bad)
+        if on_error == "raise" or n_ok == 0:
+            hint = (
+                'fix or remove these rows, or pass on_error="skip" to drop them'
+                if on_error == "raise"
+                else "no row is left to use"
+            )
+            raise DatasetError(
+                f"{len(bad)} of {n} rows of {source} have no usable audio file "
+                f"({n_ok} rows are fine); {hint}:\n{listing}",
+                rows=bad,
+            )
+        warnings.warn(
+            f"skipped {len(bad)} of {n} rows of {source} with no usable audio file "
+            f"({n_ok} rows kept):\n{listing}",
+            UserWarning,
+            stacklevel=2,
+        )
+        drop = {b["row"] for b in bad}
+        keep = [i for i in range(n) if i not in drop]
+        paths = [paths[i] for i in keep]
+        labels_raw = [labels_raw[i] for i in keep]
+    return paths, _labels_array(labels_raw)
+
+
+# ======================================================================
+# Scoring chorus detection
+# ======================================================================
+def _window(item, clip_length, index):
+    """(start, end) of a detected window, or None when nothing was detected."""
+    if item is None:
+        return None
+    if isinstance(item, (tuple, list, np.ndarray)):
+        if len(item) != 2:
+            raise ValueError(f"detected[{index}]: expected a start or a (start, end) pair, got {item!r}")
+        start, end = float(item[0]), float(item[1])
+        if np.isnan(start):
+            return None
+    else:
+        start = float(item)
+        if np.isnan(start):
+            return None
+        if clip_length is None:
+            raise ValueError(
+                "detected gives chorus starts only: pass clip_length= (seconds) so that the "
+                "window, and its overlap with the true choruses, is known"
+            )
+        end = start + clip_length
+    if not (np.isfinite(start) and np.isfinite(end)) or start < 0 or end <= start:
+        raise ValueError(f"detected[{index}]: expected 0 <= start < end, got ({start}, {end})")
+    return start, end
+
+
+def _covered(start: float, end: float, intervals) -> float:
+    """Seconds of [start, end) covered by the union of ``intervals``."""
+    total, cursor = 0.0, start
+    for a, b in sorted(intervals):
+        a, b = max(a, cursor), min(b, end)
+        if b > a:
+            total += b - a
+            cursor = b
+    return total
+
+
+def score_chorus_detection(detected, truth_chorus_times, *, clip_length: float | None = None,
+                           tolerance: float = 0.5) -> dict:
+    """Score detected chorus windows against the true chorus occurrences.
+
+    Parameters
+    ----------
+    detected : sequence, one item per song
+        Each a detected window ``(start, end)`` in seconds, or its start alone
+        (then ``clip_length`` gives its length), or ``None`` / NaN when nothing
+        was detected (a miss with no overlap).
+    truth_chorus_times : sequence, one item per song
+        Each a list of ``(start, end)`` seconds of every true chorus occurrence,
+        e.g. ``make_songs(...).truth["chorus_times"]``.
+    clip_length : float or None, default=None
+        Window length for bare starts; required when ``detected`` has any.
+    tolerance : float, default=0.5
+        A start up to ``tolerance`` seconds *before* a true chorus still counts as
+        a hit (detectors work on frames of ~0.2 s and smooth over seconds).  A
+        start must lie before the occurrence's end: there is no tolerance after.
+
+    Returns
+    -------
+    dict
+        ``hit_rate`` (fraction of songs whose detected start lies in
+        ``[start - tolerance, end)`` of some true occurrence), ``mean_overlap``
+        (mean over songs of the fraction of the detected window covered by true
+        chorus time; 0 for songs without a detection), ``n_songs``, and per song:
+        ``hits`` (bool array), ``overlaps`` (float array), ``start_errors``
+        (detected start minus the nearest true chorus start, NaN without a
+        detection or a true chorus).
+    """
+    if hasattr(detected, "tolist") and not isinstance(detected, (list, tuple)):
+        detected = detected.tolist()
+    if hasattr(truth_chorus_times, "tolist") and not isinstance(truth_chorus_times, (list, tuple)):
+        truth_chorus_times = truth_chorus_times.tolist()
+    if isinstance(detected, (str, bytes)) or not isinstance(detected, (list, tuple)):
+        raise TypeError(f"detected must be a sequence with one item per song, got {type(detected).__name__}")
+    if not isinstance(truth_chorus_times, (list, tuple)):
+        raise TypeError(
+            f"truth_chorus_times must be a sequence with one list of (start, end) per song, "
+            f"got {type(truth_chorus_times).__name__}"
+        )
+    if len(detected) != len(truth_chorus_times):
+        raise ValueError(
+            f"detected has {len(detected)} songs but truth_chorus_times has {len(truth_chorus_times)}"
+        )
+    if len(detected) == 0:
+        raise ValueError("no songs to score")
+    if clip_length is not None and not (np.isfinite(clip_length) and clip_length > 0):
+        raise ValueError(f"clip_length must be a positive number of seconds, got {clip_length!r}")
+    if not (np.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tolerance must be a non-negative number of seconds, got {tolerance!r}")
+
+    n = len(detected)
+    hits = np.zeros(n, dtype=bool)
+    overlaps = np.zeros(n, dtype=float)
+    errors = np.full(n, np.nan)
+    for i, (item, occ) in enumerate(zip(detected, truth_chorus_times)):
+        intervals = []
+        for pair in occ:
+            if len(pair) != 2:
+                raise ValueError(f"truth_chorus_times[{i}]: expected (start, end) pairs, got {pair!r}")
+            a, b = float(pair[0]), float(pair[1])
+            if not (np.isfinite(a) and np.isfinite(b)) or b <= a:
+                raise ValueError(f"truth_chorus_times[{i}]: expected start < end, got ({a}, {b})")
+            intervals.append((a, b))
+        win = _window(item, clip_length, i)
+        if win is None:
+            continue
+        s, e = win
+        hits[i] = any(a - tolerance <= s < b for a, b in intervals)
+        overlaps[i] = _covered(s, e, intervals) / (e - s)
+        if intervals:
+            starts = np.array([a for a, _ in intervals])
+            errors[i] = s - starts[np.argmin(np.abs(starts - s))]
+    return {
+        "hit_rate": float(hits.mean()),
+        "mean_overlap": float(overlaps.mean()),
+        "n_songs": n,
+        "hits": hits,
+        "overlaps": overlaps,
+        "start_errors": errors,
+    }
