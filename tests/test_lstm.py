@@ -141,3 +141,18 @@ def test_one_class_is_an_error():
     X, _ = make_sequences(n=10)
     with pytest.raises(ValueError, match="at least 2 classes"):
         LSTMClassifier(max_epochs=1).fit(X, np.zeros(10, dtype=int))
+
+
+def test_overfit_one_batch_reports_success_and_failure():
+    from viral_sklearn import overfit_one_batch
+
+    X, y = make_sequences(n=40)
+    report = overfit_one_batch(LSTMClassifier(lr=1e-2, module__hidden_size=16), X, y, max_epochs=60)
+    assert report.passed and report.accuracy == 1.0 and report.n_samples == 16
+    assert report.losses[-1] < report.losses[0]
+    assert "can overfit one batch of 16" in str(report)
+    # labels that no function of X can fit (identical inputs, different labels)
+    same = np.repeat(X[:1], 16, axis=0)
+    bad = overfit_one_batch(LSTMClassifier(), same, np.arange(16) % 2, max_epochs=3)
+    assert not bad.passed and bad.accuracy == 0.5 and bad.epochs == 3
+    assert "could NOT overfit" in str(bad)

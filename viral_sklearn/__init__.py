@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from ._audio import AudioClip, AudioLoadError, as_clips, audio_info, load_audio
 from ._chorus import ChorusExtractor, ChorusNotFoundError
 from ._chorus_algorithm import chroma_features, find_chorus
+from ._diagnostics import OverfitReport, overfit_one_batch
 from ._lstm import LSTMClassifier, LSTMModule
 from ._mel import MelSpectrogramTransformer, mel_db
 from ._mono import MonoMixer
@@ -24,6 +25,7 @@ __all__ = [
     "LSTMModule",
     "MelSpectrogramTransformer",
     "MonoMixer",
+    "OverfitReport",
     "SongErrors",
     "as_clips",
     "audio_info",
@@ -33,5 +35,6 @@ __all__ = [
     "load_audio",
     "make_viral_pipeline",
     "mel_db",
+    "overfit_one_batch",
     "__version__",
 ]
