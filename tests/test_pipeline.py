@@ -20,7 +20,7 @@ CLIP = 4.0
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """24 short synthetic MP3 songs, balanced labels."""
-    return make_songs(24, tmp_path_factory.mktemp("songs"), duration=(16.0, 20.0), chorus_length=CLIP, random_state=0)
+    return make_songs(24, tmp_path_factory.mktemp("songs"), duration=(16.0, 20.0), chorus_length=CLIP, sample_rates=(22050,), random_state=0, n_jobs=2)
 
 
 def small_pipeline(**kw):
@@ -93,8 +93,8 @@ def test_params_reach_every_step_and_clone_round_trips():
     twin = clone(pipe)
     for key in ("chorus__clip_length", "mel__duration", "clf__module__hidden_size", "clf__lr"):
         assert twin.get_params()[key] == pipe.get_params()[key]
-    for name, step in pipe.steps:
-        assert clone(step).get_params() == step.get_params(), name
+    for name, step in pipe.steps:  # (deep params hold skorch's callback instances, new per clone)
+        assert clone(step).get_params(deep=False) == step.get_params(deep=False), name
 
 
 @pytest.mark.slow

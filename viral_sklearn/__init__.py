@@ -10,7 +10,7 @@ from ._audio import AudioClip, AudioLoadError, as_clips, audio_info, load_audio
 from ._chorus import ChorusExtractor, ChorusNotFoundError
 from ._chorus_algorithm import chroma_features, find_chorus
 from ._diagnostics import OverfitReport, overfit_one_batch
-from ._lstm import LSTMClassifier, LSTMModule
+from ._lstm import EpochProgressBar, LSTMClassifier, LSTMModule
 from ._mel import MelSpectrogramTransformer, mel_db
 from ._mono import MonoMixer
 from ._per_song import SongErrors, check_songs
@@ -21,6 +21,7 @@ __all__ = [
     "AudioLoadError",
     "ChorusExtractor",
     "ChorusNotFoundError",
+    "EpochProgressBar",
     "LSTMClassifier",
     "LSTMModule",
     "MelSpectrogramTransformer",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochScoring, LRScheduler
+from skorch.callbacks import Callback, EpochScoring, LRScheduler
 from skorch.dataset import ValidSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-__all__ = ["LSTMModule", "LSTMClassifier"]
+__all__ = ["LSTMModule", "LSTMClassifier", "EpochProgressBar"]
 
 
 class LSTMModule(nn.Module):
@@ -66,6 +66,43 @@ def _valid_accuracy(net, X, y):
     """Validation accuracy on the encoded labels (skorch's scorer sees encoded y)."""
     proba = net.predict_proba(X)
     return float(np.mean(np.argmax(proba, axis=1) == np.asarray(y)))
+
+
+class EpochProgressBar(Callback):
+    """One progress bar per fit, advancing per epoch, showing the training loss.
+
+    skorch's ``ProgressBar`` counts batches; this one counts epochs, which is
+    what a long grid search wants.  Add it with
+    ``LSTMClassifier(callbacks=[("progress", EpochProgressBar())])``.
+
+    Parameters
+    ----------
+    leave : bool, default=False
+        Keep the finished bar on screen.
+    """
+
+    def __init__(self, leave=False):
+        self.leave = leave
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        hidden = net.get_params().get("module__hidden_size")
+        self.bar_ = tqdm(
+            total=net.max_epochs, desc=f"training (hidden={hidden}, lr={net.lr:g})", unit="epoch", leave=self.leave
+        )
+
+    def on_epoch_end(self, net, **kwargs):
+        self.bar_.update(1)
+        self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.3f}")
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+    def __getstate__(self):  # a saved model carries no terminal state
+        state = dict(self.__dict__)
+        state.pop("bar_", None)
+        return state
 
 
 class LSTMClassifier(NeuralNetClassifier):

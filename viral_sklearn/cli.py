@@ -19,33 +19,6 @@ import numpy as np
 __all__ = ["main", "run_demo"]
 
 
-def _epoch_bar_callback():
-    """A skorch callback showing one progress bar per fit, advancing per epoch."""
-    from skorch.callbacks import Callback
-
-    class EpochBar(Callback):
-        def on_train_begin(self, net, **kwargs):
-            from tqdm.auto import tqdm
-
-            hidden = net.get_params().get("module__hidden_size")
-            self.bar_ = tqdm(total=net.max_epochs, desc=f"training (hidden={hidden}, lr={net.lr:g})",
-                             unit="epoch", leave=False)
-
-        def on_epoch_end(self, net, **kwargs):
-            self.bar_.update(1)
-            self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.3f}")
-
-        def on_train_end(self, net, **kwargs):
-            self.bar_.close()
-
-        def __getstate__(self):  # the bar is not part of a saved model
-            state = dict(self.__dict__)
-            state.pop("bar_", None)
-            return state
-
-    return EpochBar()
-
-
 def run_demo(
     out: str = "demo_output",
     *,
@@ -76,6 +49,7 @@ def run_demo(
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score, train_test_split
 
     from . import __version__, load_audio, make_viral_pipeline
+    from ._lstm import EpochProgressBar
     from .datasets import make_songs, score_chorus_detection
 
     t0 = time.perf_counter()
@@ -112,7 +86,7 @@ def run_demo(
     # 2. grid search over hidden size and learning rate on the training songs
     train, test = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=random_state)
     if progress:
-        pipe.set_params(clf__callbacks=[("epoch_bar", _epoch_bar_callback())])
+        pipe.set_params(clf__callbacks=[("progress", EpochProgressBar())])
     grid = GridSearchCV(
         pipe,
         {"clf__module__hidden_size": [16, 32], "clf__lr": [5e-3, 1e-2]},

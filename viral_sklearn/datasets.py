@@ -94,8 +94,14 @@ _CHORUS_PROGRESSIONS = (
     (5, 4, 3, 4),
     (0, 2, 3, 4),
 )
-#: shortest intro / verse / bridge / outro, in seconds
-_MIN_INTRO, _MIN_VERSE, _MIN_BRIDGE, _MIN_OUTRO = 2.0, 3.5, 2.0, 1.0
+#: shortest intro / verse / bridge / outro, in seconds, for choruses of 8 s or
+#: more (scaled down with shorter choruses).  The outro is long enough for a
+#: self-similarity detector's smoothing (~2.5 s) to see the last chorus end.
+_MIN_INTRO, _MIN_VERSE, _MIN_BRIDGE, _MIN_OUTRO = 2.5, 3.0, 1.5, 3.0
+#: seconds after the last chorus, when the duration allows: pychorus-style
+#: detectors (2.5 s smoothing, zero-padded edges) lose a repetition that runs
+#: into the last seconds of the song
+_TAIL = 8.0
 _TEMPO_RANGE = (90.0, 135.0)
 _TEMPO_GRID = np.arange(_TEMPO_RANGE[0], _TEMPO_RANGE[1] + 0.5, 1.0)
 _TABLE_N = 4096
@@ -134,8 +140,9 @@ class _Section:
         n = min(int(round(dur * sr)), n_total - i0)
         if n <= 0 or i0 < 0:
             return
+        # phase in float64 (float32 loses the table index on long, high notes)
+        idx = (np.arange(n) * (_midi_hz(midi) * _TABLE_N / sr)).astype(np.int64) & (_TABLE_N - 1)
         t = np.arange(n, dtype=np.float32)
-        idx = (t * np.float32(_midi_hz(midi) * _TABLE_N / sr)).astype(np.int64) % _TABLE_N
         env = np.minimum(1.0, t / max(attack * sr, 1.0))
         env *= np.minimum(1.0, (n - t) / max(release * sr, 1.0))
         if decay is not None:
@@ -221,7 +228,7 @@ def _melody(rng, chord_times, length, beat, key, scale) -> list[tuple]:
         if r < 0.40 and notes and abs(notes[-1][0] + notes[-1][1] - t) < 1e-9:
             notes[-1][1] += step  # hold
             continue
-        chord = next(c for s, e, c in chord_times if s - 1e-9 <= t < e) if chord_times else None
+        chord = next((c for s, e, c in chord_times if s - 1e-9 <= t < e), None)
         if chord is not None and rng.random() < 0.6:
             pcs = {m % 12 for m in chord}
             cand = pool[np.isin(pool % 12, list(pcs))]
@@ -262,7 +269,7 @@ def _render_harmony(sec: _Section, timeline, amp_pad=0.09, amp_bass=0.22, beat=N
             sec.note(s, e - s, root, "bass", amp_bass * 0.7, (0.8, 0.8), attack=0.05, release=0.1)
 
 
-def _render_drums(sec: _Section, kit, length, beat, *, style, hats, hook):
+def _render_drums(sec: _Section, kit, length, beat, *, style, hats, gain=1.0):
     n_beats = int(np.floor(length / beat + 1e-9))
     beats = np.arange(n_beats) * beat
     if style == "four":  # four on the floor
@@ -274,30 +281,38 @@ def _render_drums(sec: _Section, kit, length, beat, *, style, hats, hook):
     else:  # verse: 1 and 3, plus the "and" of 4 every other bar
         kicks = np.concatenate([beats[0::2], beats[3::8] + beat / 2])
         snares = beats[1::2]
-    sec.hits(kit["kick"], kicks, 0.55, (0.8, 0.8))
-    sec.hits(kit["snare"], snares, 0.28, (0.75, 0.85))
+    sec.hits(kit["kick"], kicks, 0.55 * gain, (0.8, 0.8))
+    sec.hits(kit["snare"], snares, 0.28 * gain, (0.75, 0.85))
     if hats:
         sec.hits(kit["hat"], np.arange(2 * n_beats) * (beat / 2), 0.10, (0.9, 0.6))
-    if hook:
-        sixteenths = np.arange(4 * n_beats) * (beat / 4)
-        accents = np.where(np.arange(len(sixteenths)) % 4 == 2, 1.0, 0.55)
-        for a in (1.0, 0.55):
-            sec.hits(kit["shaker"], sixteenths[accents == a], 0.30 * a, (0.55, 0.95))
 
 
-def _render_melody(sec: _Section, notes, *, hook: bool):
+def _render_melody(sec: _Section, notes):
     for s, d, m in notes:
         sec.note(s, d, m, "lead", 0.20, (0.85, 0.7), attack=0.01, release=0.04, decay=0.6)
-        if hook:  # the high lead: the melody doubled an octave up, bright and plucked
-            sec.note(s, d, m + 12, "hook", 0.11, (0.6, 0.9), attack=0.003, release=0.03, decay=0.25)
 
 
-def _section_minimums(beat: float, n_verses: int) -> np.ndarray:
+def _render_hook(sec: _Section, kit, length, beat, notes):
+    """The class signal: a 16th-note shaker and the melody doubled an octave up."""
+    n_beats = int(np.floor(length / beat + 1e-9))
+    sixteenths = np.arange(4 * n_beats) * (beat / 4)
+    accented = np.arange(len(sixteenths)) % 4 == 2  # the "and"s
+    sec.hits(kit["shaker"], sixteenths[accented], 0.30, (0.55, 0.95))
+    sec.hits(kit["shaker"], sixteenths[~accented], 0.30 * 0.55, (0.55, 0.95))
+    for s, d, m in notes:  # bright, plucked
+        sec.note(s, d, m + 12, "hook", 0.11, (0.6, 0.9), attack=0.003, release=0.03, decay=0.25)
+
+
+def _section_minimums(beat: float, n_verses: int, chorus_length: float) -> np.ndarray:
     """Shortest intro, verses, bridge (whole beats) and outro, in seconds."""
-    def up(x):
-        return np.ceil(x / beat - 1e-9) * beat
+    scale = min(1.0, chorus_length / 8.0)
 
-    return np.array([up(_MIN_INTRO)] + [up(_MIN_VERSE)] * n_verses + [up(_MIN_BRIDGE), _MIN_OUTRO])
+    def up(x):
+        return max(2, np.ceil(scale * x / beat - 1e-9)) * beat
+
+    return np.array(
+        [up(_MIN_INTRO)] + [up(_MIN_VERSE)] * n_verses + [up(_MIN_BRIDGE), scale * _MIN_OUTRO]
+    )
 
 
 def _chorus_beats(chorus_length: float, beat: float) -> int:
@@ -307,17 +322,33 @@ def _chorus_beats(chorus_length: float, beat: float) -> int:
 def _shortest_song(tempo: float, chorus_length: float) -> float:
     """Seconds needed by intro, two verses, bridge, outro and two choruses."""
     beat = 60.0 / tempo
-    return float(_section_minimums(beat, 2).sum() + 2 * _chorus_beats(chorus_length, beat) * beat)
+    return float(_section_minimums(beat, 2, chorus_length).sum() + 2 * _chorus_beats(chorus_length, beat) * beat)
 
 
-def _allocate(rng, duration, chorus_dur, beat, n_verses, n_choruses):
-    """Seconds of intro, verses, bridge (whole beats) and outro (the rest)."""
-    mins = _section_minimums(beat, n_verses)
-    extra = duration - n_choruses * chorus_dur - mins.sum()
-    weights = np.array([0.6] + [2.0] * n_verses + [1.0, 0.6])
-    secs = mins + extra * rng.dirichlet(weights * 4)
-    secs[:-1] = np.floor(secs[:-1] / beat + 1e-9) * beat  # >= the minimums, which are whole beats
-    secs[-1] = duration - n_choruses * chorus_dur - secs[:-1].sum()
+def _allocate(rng, order, duration, chorus_dur, beat, chorus_length) -> dict:
+    """Seconds of each non-chorus section: whole beats, but the outro takes the rest.
+
+    The sections after the last chorus get at least ``_TAIL`` seconds together
+    when the duration allows (see ``_TAIL``); the remaining time is shared at
+    random, verses getting the most.
+    """
+    names = [n for n in dict.fromkeys(order) if n != "chorus"]
+    mins = dict(zip(["intro"] + [n for n in names if n.startswith("verse")] + ["bridge", "outro"],
+                    _section_minimums(beat, sum(n.startswith("verse") for n in names), chorus_length)))
+    secs = {n: float(mins[n]) for n in names}
+    extra = duration - order.count("chorus") * chorus_dur - sum(secs.values())
+    last = len(order) - 1 - order[::-1].index("chorus")
+    tail = order[last + 1 :]
+    give = min(extra, max(0.0, _TAIL - sum(secs[n] for n in tail)))
+    secs["outro"] += give
+    extra -= give
+    weights = np.array([2.0 if n.startswith("verse") else 1.0 if n == "bridge" else 0.6 for n in names])
+    for n, share in zip(names, rng.dirichlet(weights * 4)):
+        secs[n] += extra * share
+    for n in names:
+        if n != "outro":  # the minimums are whole beats, so flooring keeps them
+            secs[n] = np.floor(secs[n] / beat + 1e-9) * beat
+    secs["outro"] = duration - order.count("chorus") * chorus_dur - sum(secs[n] for n in names if n != "outro")
     return secs
 
 
@@ -342,11 +373,13 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     chorus_dur = chorus_beats * beat
 
     def room(k):
-        return duration - _section_minimums(beat, k).sum()
+        return duration - _section_minimums(beat, k, chorus_length).sum()
 
-    max_choruses = min(4, int(room(2) // chorus_dur))
+    max_choruses = min(4, max(2, int((room(2) + 1e-6) // chorus_dur)))
     n_choruses = int(rng.integers(2, max_choruses + 1))
-    n_verses = 3 if (room(3) >= n_choruses * chorus_dur and rng.random() < 0.5) else 2
+    # a third verse only where it leaves the tail after the last chorus its time
+    tail_room = n_choruses * chorus_dur + max(0.0, _TAIL - min(1.0, chorus_length / 8.0) * _MIN_OUTRO)
+    n_verses = 3 if (room(3) >= tail_room and rng.random() < 0.5) else 2
     # chorus slots: one after each verse, two after the bridge
     slot_section = [v for v in range(n_verses)] + [n_verses, n_verses]
     counts = np.bincount(
@@ -359,10 +392,8 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
         order += ["chorus"] * int(counts[v])
     order += ["bridge"] + ["chorus"] * int(counts[-1]) + ["outro"]
 
-    secs = _allocate(rng, duration, chorus_dur, beat, n_verses, n_choruses)
-    lengths = {"intro": secs[0], "bridge": secs[-2], "outro": secs[-1], "chorus": chorus_dur}
-    for v in range(n_verses):
-        lengths[f"verse{v + 1}"] = secs[1 + v]
+    lengths = _allocate(rng, order, duration, chorus_dur, beat, chorus_length)
+    lengths["chorus"] = chorus_dur
 
     # ---- harmony plans ---------------------------------------------------------------
     chorus_prog = _CHORUS_PROGRESSIONS[int(rng.integers(len(_CHORUS_PROGRESSIONS)))]
@@ -384,38 +415,56 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     verse_hooks = [v for v in verse_progs if rng.random() < verse_hook_rate]
 
     # ---- render each distinct section once ------------------------------------------------
+    # Nothing below draws random numbers differently for the two labels: a song
+    # and its other-label twin differ only by the chorus's hook layer.
     rendered = {}
+    peak = 0.0  # of the song with and without the chorus hook: a label-free gain
     for name in dict.fromkeys(order):
         length = lengths[name]
-        sec = _Section(int(round(length * sr)), sr)
+        n = int(round(length * sr))
+        sec = _Section(n, sr)
         if name == "chorus":
             # four chords of equal length over the chorus; identical every time it plays
             cb = chorus_beats / 4
             tl = [(i * cb * beat, (i + 1) * cb * beat, _triad(key, scale, d)) for i, d in enumerate(chorus_prog)]
-            _render_harmony(sec, tl, beat=beat)
-            _render_drums(sec, kit, length, beat, style="four", hats=hats, hook=label == 1)
-            _render_melody(sec, _melody(rng, tl, length, beat, key, scale), hook=label == 1)
-        elif name.startswith("verse"):
+            _render_harmony(sec, tl, amp_pad=0.11, amp_bass=0.26, beat=beat)  # fuller than the verses
+            _render_drums(sec, kit, length, beat, style="four", hats=hats, gain=1.2)
+            notes = _melody(rng, tl, length, beat, key, scale)
+            _render_melody(sec, notes)
+            hook = _Section(n, sr)
+            _render_hook(hook, kit, length, beat, notes)
+            plain = sec.finish()
+            hooked = plain + hook.finish()
+            peak = max(peak, float(np.abs(plain).max()), float(np.abs(hooked).max()))
+            rendered[name] = hooked if label == 1 else plain
+            continue
+        if name.startswith("verse"):
             chord_beats = int(rng.choice([2, 4]))
             tl = _progression_timeline(verse_progs[name], chord_beats, length, beat, key, scale)
-            hook = name in verse_hooks
             _render_harmony(sec, tl, beat=beat)
-            _render_drums(sec, kit, length, beat, style="verse", hats=hats, hook=hook)
-            _render_melody(sec, _melody(rng, tl, length, beat, key, scale), hook=hook)
+            _render_drums(sec, kit, length, beat, style="verse", hats=hats)
+            notes = _melody(rng, tl, length, beat, key, scale)
+            _render_melody(sec, notes)
+            if name in verse_hooks:  # the decoy, in either class
+                _render_hook(sec, kit, length, beat, notes)
         elif name == "bridge":
             bkey = (key + int(rng.choice([2, 5, 7]))) % 12  # a different key
-            prog = [int(rng.integers(6)) for _ in range(2)]
+            first = int(rng.integers(6))
+            prog = [first, (first + 1 + int(rng.integers(5))) % 6]  # two different chords
             tl = _progression_timeline(prog, 4, length, beat, bkey, scale)
             _render_harmony(sec, tl, amp_pad=0.11, beat=beat, bass_pulse=False)
-            _render_drums(sec, kit, length, beat, style="half", hats=hats, hook=False)
+            _render_drums(sec, kit, length, beat, style="half", hats=hats)
         elif name == "intro":
             tl = _progression_timeline([0, 3] if rng.random() < 0.5 else [0, 4], 4, length, beat, key, scale)
             _render_harmony(sec, tl, amp_pad=0.08, bass_pulse=False)
-        else:  # outro: a held tonic fading out
-            tl = [(0.0, length, _triad(key, scale, 0))]
-            _render_harmony(sec, tl, amp_pad=0.10, bass_pulse=False)
-            sec.buf *= np.linspace(1.0, 0.0, sec.buf.shape[1], dtype=np.float32)
+        else:  # outro: its own moving progression, fading out (a held chord would
+            # look like a repetition at every lag to a self-similarity detector)
+            prog = [int(rng.integers(6)) for _ in range(3)] + [0]
+            tl = _progression_timeline(prog, 2, length, beat, key, scale)
+            _render_harmony(sec, tl, amp_pad=0.10, beat=beat)
+            sec.buf *= np.linspace(1.0, 0.0, sec.buf.shape[1], dtype=np.float32) ** 0.5
         rendered[name] = sec.finish()
+        peak = max(peak, float(np.abs(rendered[name]).max()))
 
     # ---- assemble, normalise ------------------------------------------------------------------
     pieces, sections, chorus_times = [], [], []
@@ -429,7 +478,9 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
         pieces.append(buf)
         pos += buf.shape[1]
     audio = np.concatenate(pieces, axis=1)
-    audio *= np.float32(_PEAK / max(float(np.abs(audio).max()), 1e-9))
+    # peak normalization, by a gain that does not depend on the label (a
+    # label-1 song would otherwise have quieter verses than its label-0 twin)
+    audio *= np.float32(_PEAK / max(peak, 1e-9))
     truth = {
         "duration": audio.shape[1] / sr,
         "sample_rate": sr,
@@ -470,44 +521,47 @@ def make_songs(
     positive_fraction: float = 0.5,
     verse_hook_rate: float = 0.25,
     random_state=None,
+    n_jobs: int | None = None,
 ) -> SongCorpus:
     """Write a corpus of synthetic songs whose class is audible in the chorus only.
 
-    Generative story
-    ----------------
-    Each song draws a sample rate from ``sample_rates``, a duration from
-    ``duration``, a tempo (90-135 BPM), a key (12 roots, major or minor) and a
-    drum kit (kick, snare, optional 8th-note hi-hats: half the songs, either
-    class).  Its form is ``intro, verse1, [chorus], verse2, [chorus], (verse3,
-    [chorus],) bridge, [chorus, chorus], outro``: 2 or 3 verses, and the chorus
-    placed 2 to 4 times (as many as the duration allows) in randomly chosen slots
-    after the verses and after the bridge, so the first chorus never starts
-    before about 5.5 s.
+    The generative story.  Each song draws a sample rate from ``sample_rates``,
+    a duration from ``duration``, a tempo (90-135 BPM), a key (12 roots, major
+    or minor) and a drum kit (kick, snare, and 8th-note hi-hats in half the
+    songs, of either class).  Its form is ``intro, verse1, [chorus], verse2,
+    [chorus], (verse3, [chorus],) bridge, [chorus, chorus], outro``: 2 or 3
+    verses, and the chorus 2 to 4 times (as many as the duration allows) in
+    slots drawn at random after the verses and after the bridge.  The first
+    chorus therefore follows the intro and a verse (at about 5.5 s or later
+    for 8-s choruses; the shortest sections shrink with shorter choruses).
+    Non-chorus sections take the rest of the duration at random, whole beats
+    each, and the sections after the last chorus get 8 s when the duration
+    allows.
 
-    * The **chorus** lasts the whole number of beats nearest to
-      ``chorus_length`` (within half a beat), plays one of seven pop progressions
-      (four chords, one per quarter of the chorus) with pad, pulsing bass,
-      four-on-the-floor drums and an 8th-note melody.  It is rendered once and
-      pasted at every occurrence: all occurrences are the *same* audio, so the
-      chorus is the most repeated section.
-    * Each **verse** has its own random four-chord progression (never a rotation
-      of the chorus's or another verse's), its own chord rhythm (2 or 4 beats per
-      chord), melody and a sparser beat; the **bridge** is in another key,
-      half-time, without melody; the **intro** and **outro** (fading) are pad and
-      bass only.
+    * The **chorus** lasts the whole number of beats nearest ``chorus_length``
+      (within half a beat).  It plays one of seven pop progressions (four chords,
+      one per quarter of the chorus) with pad, pulsing bass, four-on-the-floor
+      drums, an 8th-note melody, and is louder than the verses.  It is rendered
+      once and pasted at every occurrence: all occurrences are the *same* audio,
+      so the chorus is the most repeated section.
+    * Each **verse** has its own four-chord progression (never a rotation of the
+      chorus's or of another verse's), chord rhythm (2 or 4 beats per chord),
+      melody and a sparser beat.  The **bridge** is in another key, half-time,
+      without melody.  The **intro** (no drums) and the fading **outro** are pad
+      and bass on their own progressions.
     * **The class.**  In label-1 songs the chorus carries a *hook*: a bright
-      16th-note shaker (noise burst, 4.5-9 kHz, accented off-beats) and a
+      16th-note shaker (noise bursts in 4.5-9 kHz, accented off-beats) and a
       plucked "hollow square" lead doubling the melody an octave up.  Label-0
-      choruses have neither.  As a decoy, every verse of *either* class carries
-      the same hook with probability ``verse_hook_rate``, so only the chorus
-      tells the classes apart: the first seconds of a song (intro and verse 1)
-      and its verses are independent of the label.
+      choruses have neither.  As a decoy, each verse of *either* class carries
+      the same hook with probability ``verse_hook_rate``.  Nothing else depends
+      on the label: a song and its other-label twin (same seed) differ only
+      inside the choruses, with the same gain (the peak normalization takes the
+      larger peak of the two versions).  So the intro, the verses and the first
+      seconds of a song tell nothing about its class; its chorus tells all.
 
-    Every layer is vectorized numpy synthesis (wavetables, one-shot drum
-    samples); the mix is stereo (instruments panned apart), peak-normalized to
-    0.89 and written with libsndfile (MP3 by LAME, VBR).  The ground truth
-    (``truth``) gives every section and every chorus occurrence in seconds of the
-    written file.
+    Synthesis is vectorized numpy (wavetable notes, one-shot drum samples placed
+    per hit), stereo (instruments panned apart), peak-normalized to 0.89, and
+    written with libsndfile (MP3: LAME, VBR).
 
     Parameters
     ----------
@@ -519,14 +573,14 @@ def make_songs(
         caller owns.
     duration : (float, float) or float, default=(30.0, 45.0)
         Range of song durations in seconds (uniform), or one duration.  It must
-        hold the intro, two verses, the bridge, the outro (at least 12.5 s
-        together) and two choruses.
+        hold two choruses, the intro, two verses, the bridge and the outro; a
+        ``ValueError`` says how long the shortest song must be (about 29 s for
+        8-s choruses, 15 s for 4-s ones).  Short songs get a tempo at which their
+        form fits.
     chorus_length : float, default=8.0
-        Approximate chorus length in seconds.  Chorus detectors need a
-        ``clip_length`` no longer than this (pychorus needs a repeated stretch at
-        least ``clip_length`` long).
+        Approximate chorus length in seconds, at least 2.
     sample_rates : sequence of int, default=(22050, 44100, 48000)
-        Sample rates drawn per song (at least 22050 Hz; MP3 allows 22050, 24000,
+        Sample rates drawn per song, at least 22050 Hz (MP3 allows 22050, 24000,
         32000, 44100 and 48000).
     format : {"mp3", "wav", "flac", "ogg"}, default="mp3"
         File format (OGG is Vorbis, WAV and FLAC are 16-bit).
@@ -537,13 +591,33 @@ def make_songs(
         Probability that a verse (of either class) carries the hook as a decoy;
         0 keeps the hook out of the verses.
     random_state : None, int, numpy Generator or RandomState, default=None
-        Seed.  The same int gives the same labels, truth and audio (bit-identical
-        files), and song ``i`` does not depend on ``n_songs`` apart from its label.
+        Seed.  The same int gives the same labels, truth and bit-identical files;
+        song ``i`` depends on its label and the seed, not on ``n_songs``.
+    n_jobs : int or None, default=None
+        Songs synthesized and encoded at once, in threads (the encoders release
+        the GIL).  ``None`` or ``-1``: one per CPU, at most 8.  The files do not
+        depend on it.
 
     Returns
     -------
     SongCorpus
-        ``paths``, ``labels``, ``metadata_csv``, ``out_dir`` and ``truth``.
+        ``paths``, ``labels``, ``metadata_csv``, ``out_dir`` and ``truth`` (every
+        section and every chorus occurrence, in seconds of the written files,
+        which decode sample-aligned).
+
+    Notes
+    -----
+    Chorus detection.  pychorus (and :class:`~viral_sklearn.ChorusExtractor`)
+    needs ``clip_length`` no longer than the chorus: it looks for a repetition
+    at least ``clip_length`` long.  Its 2.5-s smoothing blurs the edges of such
+    short repetitions: its starts come out about 0.7 s early (median), and in
+    16-20 s songs with 4-s choruses it finds about half of the choruses (the
+    extractor's fallback rules then choose); see the ``tolerance`` of
+    :func:`score_chorus_detection`.
+
+    Cost.  Synthesis takes about 0.1 s per song; MP3 encoding dominates (LAME,
+    roughly 15-25 ms of CPU per second of 44.1-48 kHz stereo audio).  WAV is the
+    fastest format.
 
     Examples
     --------
@@ -572,11 +646,10 @@ def make_songs(
         raise ValueError(f"chorus_length must be at least 2 seconds, got {chorus_length!r}")
     need = min(_shortest_song(t, chorus_length) for t in _TEMPO_GRID)
     if lo < need:
-        min_rest = _MIN_INTRO + 2 * _MIN_VERSE + _MIN_BRIDGE + _MIN_OUTRO
         raise ValueError(
             f"songs of {lo:g} s are too short for two choruses of {chorus_length:g} s plus intro, two "
-            f"verses, bridge and outro (at least {min_rest:g} s): the shortest duration must be at least "
-            f"{need:.2f} s; lengthen duration or shorten chorus_length"
+            f"verses, bridge and outro: the shortest duration must be at least {need:.2f} s; lengthen "
+            f"duration or shorten chorus_length"
         )
     rates = list(np.atleast_1d(np.asarray(sample_rates)).tolist()) if sample_rates is not None else []
     if not rates or any(isinstance(r, bool) or not isinstance(r, int) or r < _MIN_RATE for r in rates):
@@ -588,6 +661,8 @@ def make_songs(
         raise ValueError(f"positive_fraction must be in [0, 1], got {positive_fraction!r}")
     if not 0.0 <= float(verse_hook_rate) <= 1.0:
         raise ValueError(f"verse_hook_rate must be in [0, 1], got {verse_hook_rate!r}")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
+        raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
 
     seq = _seed_sequence(random_state)
     master = np.random.default_rng(seq)
@@ -602,8 +677,7 @@ def make_songs(
     sf_format, subtype, ext = _FORMATS[fmt]
     width = max(3, len(str(n_songs - 1)))
 
-    rows, paths = [], []
-    for i in range(n_songs):
+    def one_song(i: int) -> dict:
         rng = np.random.default_rng(song_seeds[i])
         audio, sr, truth = _synth_song(
             rng, int(labels[i]), duration_range=(lo, hi), chorus_length=chorus_length,
@@ -612,8 +686,20 @@ def make_songs(
         song_id = f"song_{i:0{width}d}"
         path = os.path.join(out_dir, song_id + ext)
         sf.write(path, audio, sr, format=sf_format, subtype=subtype)
-        paths.append(path)
-        rows.append({"id": song_id, "path": path, "label": int(labels[i]), **truth})
+        return {"id": song_id, "path": path, "label": int(labels[i]), **truth}
+
+    # Encoding (LAME for MP3) dominates and releases the GIL: threads overlap it.
+    if n_jobs is None or n_jobs < 0:
+        n_jobs = min(os.cpu_count() or 1, 8)
+    n_jobs = max(1, min(int(n_jobs), n_songs))
+    if n_jobs == 1:
+        rows = [one_song(i) for i in range(n_songs)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_jobs) as pool:
+            rows = list(pool.map(one_song, range(n_songs)))
+    paths = [r["path"] for r in rows]
 
     truth_df = pd.DataFrame(rows)
     metadata_csv = os.path.join(out_dir, "metadata.csv")
@@ -654,14 +740,19 @@ def _rows_text(rows: Sequence[int]) -> str:
 
 
 def _is_empty(value) -> bool:
-    if value is None:
-        return True
+    """None, NaN, NA, NaT or a blank string."""
+    import pandas as pd
+
     if isinstance(value, str):
         return value.strip() == ""
     try:
-        return bool(np.isnan(value))
-    except (TypeError, ValueError):
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like cells
         return False
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
 
 
 def _labels_array(values: list) -> np.ndarray:
@@ -744,16 +835,18 @@ def load_dataset(
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     if isinstance(metadata, pd.DataFrame):
         df = metadata
-        source = "metadata"
+        source = "the metadata table"
     elif isinstance(metadata, (str, os.PathLike)):
         path = os.fspath(metadata)
-        source = path
+        source = repr(path)
         if not os.path.isfile(path):
             raise DatasetError(f"metadata file {path!r} not found")
         try:
-            df = pd.read_csv(path, dtype={id_column: str})
+            df = pd.read_csv(path, dtype={id_column: str})  # ids stay text: '007' is not 7
         except pd.errors.EmptyDataError:
             raise DatasetError(f"metadata file {path!r} is empty") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"cannot read metadata file {path!r} as CSV: {exc}") from None
     else:
         raise TypeError(f"metadata must be a CSV path or a pandas DataFrame, got {type(metadata).__name__}")
     audio_dir = os.fspath(audio_dir)
@@ -778,11 +871,16 @@ def load_dataset(
     # ---- empty cells and duplicates (never skipped: the table itself is wrong) ----
     empty_ids = [i for i, v in enumerate(ids_raw) if _is_empty(v)]
     if empty_ids:
-        raise DatasetError(f"{source}: empty {id_column!r} in {_rows_text(empty_ids)}")
+        raise DatasetError(
+            f"{source}: empty {id_column!r} {'cell' if len(empty_ids) == 1 else 'cells'} in {_rows_text(empty_ids)}"
+        )
     ids = [str(v).strip() for v in ids_raw]
     empty_labels = [i for i, v in enumerate(labels_raw) if _is_empty(v)]
     if empty_labels:
-        raise DatasetError(f"{source}: empty {label_column!r} in {_rows_text(empty_labels)}")
+        raise DatasetError(
+            f"{source}: empty {label_column!r} {'cell' if len(empty_labels) == 1 else 'cells'} in "
+            f"{_rows_text(empty_labels)}; every song needs a label"
+        )
     seen: dict[str, list[int]] = {}
     for i, song_id in enumerate(ids):
         seen.setdefault(song_id, []).append(i)
@@ -813,18 +911,19 @@ def load_dataset(
         listing = "\n".join(f"  row {b['row']}, id {b['id']!r}: {b['path']!r}: {b['reason']}" for b in bad)
         if on_error == "raise" or n_ok == 0:
             hint = (
-                'fix or remove these rows, or pass on_error="skip" to drop them'
+                'fix or remove them, or pass on_error="skip" to drop them'
                 if on_error == "raise"
-                else "no row is left to use"
+                else "no row is left"
             )
             raise DatasetError(
-                f"{len(bad)} of {n} rows of {source} have no usable audio file "
-                f"({n_ok} rows are fine); {hint}:\n{listing}",
+                f"{len(bad)} of {_count(n, 'row', 'rows')} of {source} "
+                f"{'has' if len(bad) == 1 else 'have'} no usable audio file "
+                f"({_count(n_ok, 'row is', 'rows are')} fine); {hint}:\n{listing}",
                 rows=bad,
             )
         warnings.warn(
-            f"skipped {len(bad)} of {n} rows of {source} with no usable audio file "
-            f"({n_ok} rows kept):\n{listing}",
+            f"skipped {len(bad)} of {_count(n, 'row', 'rows')} of {source} with no usable audio file "
+            f"({_count(n_ok, 'row', 'rows')} kept):\n{listing}",
             UserWarning,
             stacklevel=2,
         )
@@ -842,6 +941,8 @@ def _window(item, clip_length, index):
     """(start, end) of a detected window, or None when nothing was detected."""
     if item is None:
         return None
+    if isinstance(item, np.ndarray) and item.ndim == 0:
+        item = item.item()
     if isinstance(item, (tuple, list, np.ndarray)):
         if len(item) != 2:
             raise ValueError(f"detected[{index}]: expected a start or a (start, end) pair, got {item!r}")
@@ -891,8 +992,12 @@ def score_chorus_detection(detected, truth_chorus_times, *, clip_length: float |
         Window length for bare starts; required when ``detected`` has any.
     tolerance : float, default=0.5
         A start up to ``tolerance`` seconds *before* a true chorus still counts as
-        a hit (detectors work on frames of ~0.2 s and smooth over seconds).  A
-        start must lie before the occurrence's end: there is no tolerance after.
+        a hit (chroma frames last ~0.2 s).  A start must lie before the
+        occurrence's end: there is no tolerance after.  pychorus-style detectors
+        smooth over 2.5 s and start early on short choruses (on
+        :func:`make_songs` corpora: 0.7 s early at the median, up to about 2 s),
+        so ``tolerance=2.0`` counts what they find; ``mean_overlap`` needs no
+        tolerance.
 
     Returns
     -------

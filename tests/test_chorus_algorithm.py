@@ -1,0 +1,405 @@
+"""viral_sklearn._chorus_algorithm against pychorus 0.1, on synthetic songs.
+
+pychorus prints ("No choruses were detected...") and uses the deprecated
+``scipy.ndimage.filters`` namespace (a DeprecationWarning, an error under this
+project's pytest settings): every call to it goes through :func:`quiet`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ph = pytest.importorskip("pychorus.helpers")
+from pychorus.similarity_matrix import Line, TimeLagSimilarityMatrix, TimeTimeSimilarityMatrix  # noqa: E402
+from scipy.signal import argrelextrema  # noqa: E402
+
+from viral_sklearn._chorus_algorithm import (  # noqa: E402
+    ChorusCandidates,
+    _denoise,
+    _lines_above,
+    _local_maxima_rows,
+    _overlap_scores,
+    _scan_stream,
+    _time_lag_similarity,
+    chroma_features,
+    find_chorus,
+    find_chorus_candidates,
+)
+
+SR = 22050
+AGREE_SEC = 0.5
+N_SONGS = 36
+CLIPS = (5.0, 8.0, 10.0, 12.0)
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence pychorus: its prints and its scipy.ndimage.filters deprecation."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
+def make_song(seed: int, *, seconds: tuple[float, float] = (40.0, 90.0), sr: int = SR) -> np.ndarray:
+    """A synthetic mono float32 song, seeded.
+
+    Chords (4 harmonic notes, 1.2-2.2 s each): distinct verses of random chords,
+    and a chorus (a 4-chord progression played twice) repeated 2-4 times at
+    random positions between them; then noise.
+    """
+    rng = np.random.default_rng(seed)
+    chord_dur = rng.uniform(1.2, 2.2)
+    target = rng.uniform(*seconds)
+
+    def progression(k):
+        return [(int(rng.integers(0, 12)), bool(rng.integers(0, 2))) for _ in range(k)]
+
+    chorus = progression(4) * 2
+    n_chorus = int(rng.integers(2, 5))
+    free = max(int(target / chord_dur) - n_chorus * len(chorus), n_chorus + 1)
+    cuts = np.sort(rng.choice(np.arange(1, free), size=n_chorus, replace=False))
+    verse_lengths = np.diff(np.concatenate([[0], cuts, [free]]))
+    sequence = []
+    for i, length in enumerate(verse_lengths):
+        sequence += progression(int(length))
+        if i < n_chorus:
+            sequence += chorus
+    t = np.arange(int(chord_dur * sr)) / sr
+    envelope = np.clip(np.minimum(t / 0.02, (chord_dur - t) / 0.05), 0, 1)
+    pieces = []
+    for root, minor in sequence:
+        tone = np.zeros_like(t)
+        for pitch in (root, root + (3 if minor else 4), root + 7, root + 12):
+            f = 130.81 * 2 ** (pitch / 12)
+            for harmonic, amp in ((1, 1.0), (2, 0.5), (3, 0.25)):
+                tone += amp * np.sin(2 * np.pi * f * harmonic * t + rng.uniform(0, 2 * np.pi))
+        pieces.append(tone * envelope)
+    y = np.concatenate(pieces)
+    y = 0.5 * y / np.abs(y).max() + rng.normal(0, 0.02, y.shape)
+    return y.astype(np.float32)
+
+
+def repeated_chroma(seed: int, n: int) -> np.ndarray:
+    """A random (12, n) float32 chroma with one pattern pasted 2-3 times."""
+    rng = np.random.default_rng(seed)
+    chroma = 0.3 * rng.random((12, n), dtype=np.float32)
+    pattern = rng.random((12, max(3, n // 4)), dtype=np.float32)
+    for _ in range(int(rng.integers(2, 4))):
+        p = int(rng.integers(0, n))
+        w = min(pattern.shape[1], n - p)
+        chroma[:, p : p + w] = pattern[:, :w] + 0.05 * rng.random((12, w), dtype=np.float32)
+    return chroma
+
+
+@pytest.fixture(scope="module")
+def songs():
+    """(seed, song length in s, chroma, clip length) for N_SONGS songs."""
+    out = []
+    for seed in range(N_SONGS):
+        y = make_song(seed)
+        out.append((seed, y.shape[0] / SR, chroma_features(y, SR), CLIPS[seed % len(CLIPS)]))
+    return out
+
+
+# ----------------------------------------------------------------------
+# (1) same answers as pychorus
+# ----------------------------------------------------------------------
+def test_find_chorus_agrees_with_pychorus(songs):
+    assert len(songs) >= 30
+    agree, lines = 0, []
+    none_mismatch = []
+    n_none = 0
+    for seed, length, chroma, clip in songs:
+        with quiet():
+            ref = ph.find_chorus(chroma, SR, length, clip)
+        ours = find_chorus(chroma, length, clip)
+        if (ref is None) != (ours is None):
+            none_mismatch.append(seed)
+        ok = (ref is None and ours is None) or (
+            ref is not None and ours is not None and abs(ref - ours) <= AGREE_SEC
+        )
+        agree += ok
+        n_none += ref is None
+        lines.append(f"seed {seed}: pychorus {ref}, ours {ours}{'' if ok else '  <-- differs'}")
+        if ours is not None:
+            assert isinstance(ours, float) and 0 <= ours < length
+    rate = agree / len(songs)
+    report = "\n".join(lines)
+    assert not none_mismatch, f"None cases differ for seeds {none_mismatch}:\n{report}"
+    assert rate >= 0.95, f"agreement {agree}/{len(songs)} = {rate:.1%} < 95%:\n{report}"
+    # the songs exercise both outcomes
+    assert 0 < n_none < len(songs) // 2, report
+
+
+def test_candidates_match_find_chorus_and_pychorus_lines(songs):
+    for seed, length, chroma, clip in songs[:8]:
+        cand = find_chorus_candidates(chroma, length, clip)
+        assert isinstance(cand, ChorusCandidates)
+        assert cand.start_sec == find_chorus(chroma, length, clip)
+        assert cand.frame_rate == chroma.shape[1] / length
+        assert cand.starts.shape == cand.ends.shape == cand.lags.shape == cand.scores.shape == (cand.n_lines,)
+        if cand.best is None:
+            assert cand.n_lines == 0
+        else:
+            assert np.all(cand.ends - cand.starts > clip * cand.frame_rate)
+            assert cand.scores[cand.best] == cand.scores.max()
+        assert "ChorusCandidates(" in repr(cand)
+
+
+# ----------------------------------------------------------------------
+# (2) chroma
+# ----------------------------------------------------------------------
+def test_chroma_features_equals_create_chroma(tmp_path):
+    y = make_song(101, seconds=(20.0, 25.0))
+    path = tmp_path / "song.wav"
+    sf.write(path, y, SR, subtype="FLOAT")  # float WAV: librosa.load gives y back exactly
+    with quiet():
+        ref, ref_y, ref_sr, ref_length = ph.create_chroma(str(path))
+    np.testing.assert_array_equal(ref_y, y)
+    ours = chroma_features(y, SR)
+    assert ours.dtype == np.float32 and ours.flags.c_contiguous
+    assert ours.shape == ref.shape == (12, 1 + y.shape[0] // (2**14 // 4))
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-7)
+    # float64 or int16-range input is cast to float32 first, as librosa.load gives
+    np.testing.assert_allclose(chroma_features(y.astype(np.float64), SR), ours, rtol=1e-6, atol=1e-7)
+
+
+def test_chroma_features_of_silence_is_zero_and_quiet():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chroma = chroma_features(np.zeros(5 * SR, dtype=np.float32), SR)
+    assert not [w for w in caught if "tuning" in str(w.message)]
+    assert chroma.shape == (12, 1 + 5 * SR // 4096)
+    assert np.all(chroma == 0)
+
+
+# ----------------------------------------------------------------------
+# (3) intermediate matrices and steps
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "n, smoothing",
+    [(120, 13), (97, 14), (64, 7), (40, 13), (10, 13), (60, 1), (3, 2), (1, 1), (150, 30)],
+)
+def test_time_lag_and_denoised_matrices_match_pychorus(n, smoothing):
+    chroma = repeated_chroma(n, n)
+    with quiet():
+        lag = TimeLagSimilarityMatrix(chroma, SR)
+        tt = TimeTimeSimilarityMatrix(chroma, SR)
+    ours = _time_lag_similarity(chroma)
+    assert ours.shape == (n, n) and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, lag.matrix, rtol=0, atol=1e-6)
+    with quiet():
+        lag.denoise(tt.matrix, smoothing)
+    denoised, row_sums = _denoise(ours, smoothing)
+    assert denoised.dtype == np.float32
+    np.testing.assert_allclose(denoised, lag.matrix, rtol=0, atol=2e-6)
+    np.testing.assert_allclose(row_sums, lag.matrix.sum(axis=1), rtol=0, atol=1e-5)
+    assert np.all(denoised >= 0) and np.all(denoised[:5] == 0)
+
+
+def test_time_lag_matrix_wraps_like_pychorus():
+    chroma = repeated_chroma(7, 50)
+    L = _time_lag_similarity(chroma)
+    for lag, t in [(0, 0), (3, 10), (10, 3), (49, 0), (25, 24), (1, 49)]:
+        expected = 1 - np.linalg.norm(chroma[:, t] - chroma[:, (t - lag) % 50]) / np.sqrt(12)
+        assert L[lag, t] == pytest.approx(expected, abs=1e-6)
+
+
+def test_steps_match_pychorus_on_its_own_denoised_matrix(songs):
+    """Local maxima, line detection (threshold loop) and scoring, fed pychorus's
+    own denoised matrix, reproduce pychorus exactly."""
+    seed, length, chroma, clip = songs[0]
+    n = chroma.shape[1]
+    frame_rate = n / length
+    with quiet():
+        lag = TimeLagSimilarityMatrix(chroma, SR)
+        lag.denoise(TimeTimeSimilarityMatrix(chroma, SR).matrix, int(2.5 * frame_rate))
+    matrix = lag.matrix
+    rows = _local_maxima_rows(matrix.sum(axis=1))
+    np.testing.assert_array_equal(rows, argrelextrema(matrix.sum(axis=1) / np.arange(n, 0, -1), np.greater)[0])
+    min_length = clip * frame_rate
+    stream = _scan_stream(matrix, rows, min_length)
+    for threshold in (0.15, 0.1, 0.05):
+        ref = ph.detect_lines_helper(matrix, rows, threshold, min_length)
+        got = _lines_above(stream, threshold, min_length)
+        assert [(x.start, x.end, x.lag) for x in ref] == list(zip(*(a.tolist() for a in got)))
+    ref_lines = ph.detect_lines(matrix, rows, min_length)
+    assert len(ref_lines) > 1
+    ref_scores = ph.count_overlapping_lines(ref_lines, 0.2 * min_length, min_length)
+    starts, ends, lags = (np.array([getattr(x, a) for x in ref_lines]) for a in ("start", "end", "lag"))
+    scores = _overlap_scores(starts, ends, lags, 0.2 * min_length, min_length)
+    assert scores.tolist() == [ref_scores[x] for x in ref_lines]
+
+
+def test_open_segment_carries_into_next_row_like_pychorus():
+    """pychorus never resets its segment start between rows: a run reaching the
+    end of one row continues, or closes, at the start of the next scanned row."""
+    n = 40
+    m = np.zeros((n, n))
+    m[2, 2:] = 1.0  # row 2 < min_length: skipped, nothing carried
+    m[4, 10:] = 1.0  # open at the end of row 4 ...
+    m[9, 9:16] = 1.0  # ... row 9 starts above: the run goes on, Line(10, 16, 9)
+    m[12, 30:] = 1.0  # open at the end of row 12 ...
+    m[14, 20:25] = 1.0  # ... row 14 starts below: closes with 14 - 30 < 0, no line; then Line(20, 25, 14)
+    m[16, 3:] = 1.0  # open from column 16 (the row's first scanned column) ...
+    m[20, 25:] = 1.0  # ... row 20 starts below: Line(16, 20, 20); open at the end: no line
+    rows = np.array([2, 4, 9, 12, 14, 16, 20])
+    min_length = 2.5
+    ref = [(x.start, x.end, x.lag) for x in ph.detect_lines_helper(m, rows, 0.5, min_length)]
+    assert ref == [(10, 16, 9), (20, 25, 14), (16, 20, 20)]
+    got = _lines_above(_scan_stream(m.astype(np.float32), rows, min_length), 0.5, min_length)
+    assert list(zip(*(a.tolist() for a in got))) == ref
+
+
+def test_overlap_scores_and_ties_match_pychorus():
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        k = int(rng.integers(1, 30))
+        starts = rng.integers(0, 200, k)
+        ends = starts + rng.integers(20, 120, k)
+        lags = rng.integers(5, 150, k)
+        if trial % 3 == 0:  # duplicates and equal lengths: ties
+            starts[k // 2 :] = starts[: k - k // 2]
+            ends[k // 2 :] = ends[: k - k // 2]
+        lines = [Line(int(s), int(e), int(g)) for s, e, g in zip(starts, ends, lags)]
+        ref = ph.count_overlapping_lines(lines, 9.0, 30.0)
+        scores = _overlap_scores(starts, ends, lags, 9.0, 30.0)
+        assert scores.tolist() == [ref[x] for x in lines]
+        best = ph.best_segment(ref)
+        top = np.flatnonzero(scores == scores.max())
+        ours = int(top[np.argmax((ends - starts)[top])])
+        assert lines[ours] is best
+
+
+# ----------------------------------------------------------------------
+# (4) edge cases and validation
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "n, length, clip",
+    [(1, 0.2, 0.01), (2, 0.4, 0.01), (3, 0.5, 0.01), (8, 1.4, 0.3), (30, 1.5, 0.2), (60, 11.0, 2.0), (90, 4.0, 0.5)],
+)
+def test_tiny_chroma_agrees_with_pychorus(n, length, clip):
+    """n below the smoothing size (s = int(2.5 * n / length)) and n < 3 included."""
+    chroma = repeated_chroma(n + 1000, n)
+    with quiet():
+        ref = ph.find_chorus(chroma, SR, length, clip)
+    assert find_chorus(chroma, length, clip) == ref
+
+
+def test_clip_longer_than_song_is_none(songs):
+    seed, length, chroma, _ = songs[1]
+    assert find_chorus(chroma, length, length) is None
+    assert find_chorus(chroma, length, 10 * length) is None
+    cand = find_chorus_candidates(chroma, length, length)
+    assert cand.best is None and cand.n_lines == 0 and cand.start_sec is None
+    with quiet():
+        assert ph.find_chorus(chroma, SR, length, length) is None
+
+
+@pytest.mark.parametrize("kind", ["silence", "constant"])
+def test_silence_and_constant_chroma(kind):
+    if kind == "silence":
+        chroma = chroma_features(np.zeros(30 * SR, dtype=np.float32), SR)  # librosa: all zeros
+    else:
+        chroma = np.ones((12, 162), dtype=np.float32)
+    length = 30.0
+    ours = find_chorus(chroma, length, 5.0)
+    with quiet():
+        ref = ph.find_chorus(chroma, SR, length, 5.0)
+    assert ours == ref
+    assert ours is None or (np.isfinite(ours) and 0 <= ours < length)
+
+
+def test_array_likes_and_dtypes_accepted(songs):
+    seed, length, chroma, clip = songs[2]
+    expected = find_chorus(chroma, length, clip)
+    assert find_chorus(chroma.astype(np.float64), length, clip) == expected
+    assert find_chorus(chroma.tolist(), np.float32(length), int(clip)) == expected
+    assert find_chorus(np.asfortranarray(chroma), length, clip) == expected
+
+
+@pytest.mark.parametrize(
+    "chroma, match",
+    [
+        (np.zeros(12), "2-D array of shape \\(12, n_frames\\)"),
+        (np.zeros((12, 5, 1)), "2-D array"),
+        (np.zeros((11, 50)), "12 rows"),
+        (np.zeros((50, 12)), "12 rows"),
+        (np.zeros((12, 0)), "no frames"),
+        (np.full((12, 50), np.nan), "non-finite"),
+        (np.full((12, 50), np.inf), "non-finite"),
+        (np.zeros((12, 50), dtype=complex), "real numbers"),
+        (np.full((12, 50), "a"), "real numbers"),
+    ],
+)
+def test_invalid_chroma_raises(chroma, match):
+    with pytest.raises(ValueError, match=match):
+        find_chorus(chroma, 10.0, 2.0)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), True, "10", None])
+def test_invalid_lengths_raise(bad):
+    chroma = np.zeros((12, 50), dtype=np.float32)
+    with pytest.raises(ValueError, match="song_length_sec must be a positive finite number"):
+        find_chorus(chroma, bad, 2.0)
+    with pytest.raises(ValueError, match="clip_length must be a positive finite number"):
+        find_chorus(chroma, 10.0, bad)
+
+
+def test_inconsistent_length_raises():
+    # 5 frames over 100 s: 0.05 frames/s, the 2.5 s smoothing window holds no frame
+    with pytest.raises(ValueError, match="smoothing window holds no frame"):
+        find_chorus(np.zeros((12, 5), dtype=np.float32), 100.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "y, sr, kwargs, match",
+    [
+        (np.zeros((2, 1000)), SR, {}, "mono audio of shape \\(n_samples,\\)"),
+        (np.zeros(0), SR, {}, "no samples"),
+        (np.full(1000, np.nan), SR, {}, "non-finite"),
+        (np.zeros(1000, dtype=complex), SR, {}, "real numbers"),
+        (np.zeros(1000), 0, {}, "sr must be a positive integer"),
+        (np.zeros(1000), 22050.0, {}, "sr must be a positive integer"),
+        (np.zeros(1000), SR, {"n_fft": 0}, "n_fft must be a positive integer"),
+    ],
+)
+def test_chroma_features_validation(y, sr, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        chroma_features(y, sr, **kwargs)
+
+
+def test_memory_stays_near_two_matrices():
+    """Peak: the time-lag and denoised matrices (n x n float32 each) plus
+    block buffers of bounded size (a few MiB whatever n)."""
+    n = 1200
+    chroma = repeated_chroma(5, n)
+    find_chorus(chroma, n / 5.38, 10.0)  # warm-up: imports, FFT plans
+    tracemalloc.start()
+    try:
+        find_chorus(chroma, n / 5.38, 10.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    matrix = 4 * n * n
+    assert peak < 2 * matrix + 12 * 2**20, f"peak {peak / 2**20:.1f} MiB = {peak / matrix:.2f} n^2 float32"
+
+
+# ----------------------------------------------------------------------
+# (5) silent
+# ----------------------------------------------------------------------
+def test_never_prints(capsys, songs):
+    seed, length, chroma, clip = songs[3]
+    find_chorus(chroma, length, clip)
+    assert find_chorus(chroma, length, 2 * length) is None  # pychorus prints here
+    find_chorus(np.zeros((12, 100), dtype=np.float32), 18.5, 5.0)
+    find_chorus_candidates(chroma, length, clip)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
