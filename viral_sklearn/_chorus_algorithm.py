@@ -43,10 +43,15 @@ The algorithm, for a chroma ``c`` of ``n`` frames (``c_t`` its column ``t``) and
    the longest length, the first detected winning ties; its start column,
    converted to seconds, is the chorus start.
 
+The gaussian is applied by FFT (float64) rather than by direct convolution;
+round-off where the exact result is 0 is set to 0, as ndimage gives, so the
+candidate rows (local maxima among many all-zero rows) come out the same.
+
 Numerical agreement: the time-lag matrix is bit-for-bit pychorus's for a
 float32 chroma (librosa's dtype); the denoised matrix agrees to float32
-rounding (pychorus denoises in float64), so on rare songs a value sitting on
-the detection threshold may fall the other way and pick another line.
+rounding (~1e-7; pychorus denoises in float64), so on rare songs a value
+sitting on the detection threshold may fall the other way and pick another
+line.  On the synthetic songs of the tests and benchmark the answers are equal.
 """
 
 from __future__ import annotations
@@ -144,8 +149,8 @@ def _time_lag_similarity(chroma: np.ndarray) -> np.ndarray:
     circulant views of the chroma (no ``12 x n x n`` array).  The wrapped part
     ``t < lag`` repeats the upper triangle, ``L[lag, t] = L[n - lag, t + n - lag]``,
     and is copied from it through a strided view.  The 12 squared differences
-    are summed in order (as numpy's ``norm(axis=0)`` does), in float32: the
-    result is bit-identical to pychorus's with numpy 2.x.
+    are summed in order in float32, as numpy's ``norm(axis=0)`` does: the
+    result is bit-identical to pychorus's (checked with numpy 2.4).
     """
     n = chroma.shape[1]
     doubled = np.concatenate([chroma, chroma], axis=1)
@@ -300,7 +305,8 @@ def _denoise(lag_matrix: np.ndarray, smoothing_size: int) -> tuple[np.ndarray, n
     For rows ``[r0, r1)`` only columns ``t >= r0`` are denoised (the rest is
     dropped by the upper-triangle step), from the rows ``[r0 - s + 1, r1 + s - 1)``
     (mod n) and columns ``[r0 - s + 1, n + s - 1)`` (zero outside ``[0, n)``).
-    Moving sums are formed by doubling; the gaussian is a float32 FFT.
+    Moving sums are formed by doubling (``O(log s)`` additions); the gaussian
+    is a float64 FFT of each block (see :class:`_RowSmoother`).
     """
     L = lag_matrix
     n = L.shape[0]
@@ -488,6 +494,12 @@ class ChorusCandidates:
     frame_rate: float
     threshold: float
     best: int | None
+
+    def __post_init__(self):
+        for name in ("starts", "ends", "lags", "scores"):
+            arr = np.array(getattr(self, name), dtype=np.int64)  # own, read-only copies
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
 
     @property
     def n_lines(self) -> int:
