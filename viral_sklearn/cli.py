@@ -24,7 +24,7 @@ def run_demo(
     *,
     n_songs: int = 200,
     clip_length: float = 6.0,
-    max_epochs: int = 15,
+    max_epochs: int = 12,
     n_jobs: int = 2,
     random_state: int = 0,
     progress: bool = True,
@@ -57,7 +57,7 @@ def run_demo(
     say = print if progress else (lambda *a, **k: None)
 
     say(f"viral-sklearn {__version__} demo: writing {n_songs} synthetic songs to {out}/songs ...")
-    songs = make_songs(n_songs, os.path.join(out, "songs"), duration=(24.0, 32.0), chorus_length=clip_length,
+    songs = make_songs(n_songs, os.path.join(out, "songs"), duration=(24.0, 30.0), chorus_length=clip_length,
                        sample_rates=(22050,), random_state=random_state, n_jobs=n_jobs)
     paths, y = np.array(songs.paths, dtype=object), songs.labels
     t_songs = time.perf_counter() - t0
@@ -66,8 +66,8 @@ def run_demo(
         clip_length=clip_length, max_epochs=max_epochs, batch_size=16, hidden_size=32, lr=1e-2,
         random_state=random_state, n_jobs=n_jobs, memory=os.path.join(out, "cache"),
     )
-    # 50 mel frames per second (hop 441 at 22050 Hz) keeps the LSTM sequences short on a CPU
-    pipe.set_params(mel__hop_length=441)
+    # 25 mel frames per second (hop 882 at 22050 Hz) keeps the LSTM sequences short on a CPU
+    pipe.set_params(mel__hop_length=882)
 
     # 1. features once, with progress bars; the grid search then reads the per-song cache
     t = time.perf_counter()
@@ -203,7 +203,7 @@ def main(argv=None) -> int:
     demo.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
     demo.add_argument("--n-songs", type=int, default=200)
     demo.add_argument("--clip-length", type=float, default=6.0)
-    demo.add_argument("--max-epochs", type=int, default=15)
+    demo.add_argument("--max-epochs", type=int, default=12)
     demo.add_argument("--n-jobs", type=int, default=2)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
