@@ -123,6 +123,8 @@ class AudioClip:
         arr = np.asarray(samples)
         if arr.ndim not in (1, 2):
             raise AudioLoadError(label, f"expected samples of shape (n,) or (channels, n), got shape {arr.shape}")
+        if arr.ndim == 2 and arr.shape[0] == 0:  # else the mix is a mean of nothing: NaN
+            raise AudioLoadError(label, f"expected at least one channel, got shape {arr.shape}")
         if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
             raise AudioLoadError(label, f"expected real numeric samples, got dtype {arr.dtype}")
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
@@ -334,16 +336,27 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
         resampler = _Resampler(native, out_sr)
         if f.format in _MPEG_FORMATS:
             # libsndfile 1.2's MPEG decoding (i) corrupts the first samples of every
-            # read after the first (zeros, then garbage) on tonal material, so the
-            # window is read in one call, and (ii) decodes the first frames after a
-            # seek wrongly (the bit reservoir lives in earlier frames), so it seeks
-            # a few frames early and drops them.  mpg123 reports (ii) on stderr.
-            preroll = min(start, _MPEG_PREROLL)
+            # read that continues a previous one (zeros, then garbage) on tonal
+            # material, and (ii) decodes the first frames after a seek wrongly (the
+            # bit reservoir lives in earlier frames).  So every block is its own
+            # seek, a few frames early, and those frames are dropped: exact, in
+            # bounded memory, for ~3.5% more decoding.  mpg123 reports (ii) on stderr.
+            pieces, pos, remaining = [], start, want
             with _quiet_stderr():
-                if start:
-                    f.seek(min(start - preroll, max(f.frames, 0)))
-                block = f.read(-1 if want is None else want + preroll, dtype="float32", always_2d=True)
-            y = resampler(_mix_block(block[preroll:], mix, path), last=True)
+                while remaining is None or remaining > 0:
+                    n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
+                    preroll = min(pos, _MPEG_PREROLL)
+                    f.seek(min(pos - preroll, max(f.frames, 0)))
+                    block = f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
+                    got = block.shape[0]
+                    pos += got
+                    if remaining is not None:
+                        remaining -= got
+                    done = got < n or remaining == 0
+                    pieces.append(resampler(_mix_block(block, mix, path), last=done))
+                    if done:
+                        break
+            y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
             return np.ascontiguousarray(y, dtype=np.float32), out_sr
         if start > 0:
             f.seek(min(start, max(f.frames, 0)))
