@@ -156,3 +156,24 @@ def test_overfit_one_batch_reports_success_and_failure():
     bad = overfit_one_batch(LSTMClassifier(), same, np.arange(16) % 2, max_epochs=3)
     assert not bad.passed and bad.accuracy == 0.5 and bad.epochs == 3
     assert "could NOT overfit" in str(bad)
+
+
+def test_training_batches_are_shuffled_by_default():
+    clf = LSTMClassifier()
+    assert clf.get_params()["iterator_train__shuffle"] is True
+    assert LSTMClassifier(iterator_train__shuffle=False).get_params()["iterator_train__shuffle"] is False
+    X, y = make_sequences(n=32)
+    seen = []
+
+    class Spy(torch.nn.Module):
+        def __init__(self, **kw):
+            super().__init__()
+            self.inner = LSTMModule(**kw)
+
+        def forward(self, X):
+            if self.training:
+                seen.append(X[:, 0, 0].detach().clone())
+            return self.inner(X)
+
+    LSTMClassifier(Spy, max_epochs=2, batch_size=32, train_split=None, random_state=0).fit(X, y)
+    assert len(seen) == 2 and not torch.equal(seen[0], seen[1])  # each epoch sees another order

@@ -304,9 +304,18 @@ def _mix_block(block: np.ndarray, mix: str | int | None, label: str) -> np.ndarr
         if not -block.shape[1] <= mix < block.shape[1]:
             raise AudioLoadError(label, f"channel {mix} requested but the audio has {block.shape[1]} channel(s)")
         return block[:, mix].astype(np.float32, copy=False)
-    if block.shape[1] == 1:
+    channels = block.shape[1]
+    if channels == 1:
         return block[:, 0].astype(np.float32, copy=False)
-    return block.mean(axis=1, dtype=np.float32)
+    if channels >= 8:  # numpy's pairwise summation kicks in: keep its exact mean
+        return block.mean(axis=1, dtype=np.float32)
+    # column sums: the same numbers as mean(axis=1) for < 8 channels, ~10x faster
+    # on the (frames, channels) layout soundfile returns
+    out = block[:, 0].astype(np.float32, copy=True)
+    for k in range(1, channels):
+        out += block[:, k]
+    out /= np.float32(channels)
+    return out
 
 
 class _Resampler:

@@ -140,7 +140,8 @@ class LSTMClassifier(NeuralNetClassifier):
     validation_fraction : float, default=0.2
         Used by ``train_split="auto"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, batch shuffling and the validation split,
+        Seeds weight initialisation, batch shuffling (on by default:
+        ``iterator_train__shuffle=True``) and the validation split,
         without touching torch's global generator: the same seed gives
         bit-identical probabilities on CPU.  ``None`` draws a seed from numpy's
         global generator.
@@ -187,6 +188,8 @@ class LSTMClassifier(NeuralNetClassifier):
         verbose=0,
         **kwargs,
     ):
+        # skorch's DataLoader does not shuffle unless asked; the notebook did
+        kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(
             module,
             criterion=criterion,
