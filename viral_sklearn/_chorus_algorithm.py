@@ -87,6 +87,17 @@ _DENOISE_BLOCK_ELEMENTS = 1 << 17
 _MIN_BLOCK_ROWS = 16
 #: most line pairs compared at once when scoring
 _PAIR_CHUNK = 1 << 22
+#: highest accepted chroma frame rate (frames/s).  Real chroma has sr / hop
+#: frames per second (5.4 for pychorus's 22050 / 4096, 375 for 192 kHz with a
+#: hop of 512); far above, song_length_sec is inconsistent with the chroma and
+#: the 2.5 s smoothing window alone would need gigabytes (an infinite rate, from
+#: a subnormal length, would not even convert to a window size)
+MAX_FRAME_RATE = 1000.0
+#: louder audio (peak magnitude) is scaled down before its chroma: its float32
+#: power spectrum, summed over thousands of bins, could overflow
+_MAX_CHROMA_PEAK = 2.0**32
+#: spectrogram cells per block when estimating the tuning (bounded memory)
+_TUNING_BLOCK_ELEMENTS = 1 << 22
 
 _SQRT_12 = np.float32(math.sqrt(12))
 
@@ -555,7 +566,9 @@ def find_chorus_candidates(chroma: np.ndarray, song_length_sec: float, clip_leng
         ``n_frames >= 1``; a length is not a positive finite number; or the
         frame rate is so low (below ``1 / 2.5`` frames per second, i.e. a
         ``song_length_sec`` inconsistent with the chroma) that the 2.5 s
-        smoothing window holds no frame (pychorus fails there too).
+        smoothing window holds no frame (pychorus fails there too), or so
+        high (above ``MAX_FRAME_RATE``, 1000 frames per second) that no real
+        chroma has it.
 
     Notes
     -----
@@ -570,6 +583,12 @@ def find_chorus_candidates(chroma: np.ndarray, song_length_sec: float, clip_leng
     clip = _check_positive("clip_length", clip_length)
     n = c.shape[1]
     frame_rate = n / length
+    if not frame_rate <= MAX_FRAME_RATE:  # also catches an infinite rate
+        raise ValueError(
+            f"song_length_sec={length:g} s for {n} chroma frame(s) gives {frame_rate:.3g} frames/s, "
+            f"more than any chroma has (at most {MAX_FRAME_RATE:g}); is song_length_sec the length "
+            "in seconds of the audio this chroma was computed from?"
+        )
     smoothing = int(SMOOTHING_SIZE_SEC * frame_rate)
     if smoothing < 1:
         raise ValueError(
@@ -669,7 +688,8 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int = N_FFT) -> np.ndarray
     np.ndarray [shape=(12, n_frames), dtype=float32]
         ``n_frames = 1 + n_samples // (n_fft // 4)``; each frame scaled to a
         maximum of 1.  Silence gives all-zero frames (librosa's "empty
-        frequency set" tuning warning is silenced).
+        frequency set" tuning warning is silenced).  Finite, however loud
+        the audio: a peak above 2**32 is first scaled down by a power of two.
 
     Raises
     ------
@@ -692,9 +712,44 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int = N_FFT) -> np.ndarray
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
         raise ValueError("y contains non-finite samples (NaN or Inf)")
+    peak = float(np.max(np.abs(arr)))
+    if peak > _MAX_CHROMA_PEAK:
+        # |stft|**2 of audio this loud overflows float32 (librosa then fails on
+        # "Input must be finite").  The chroma does not depend on the scale of
+        # the audio (each frame is normalised, the tuning estimate is relative)
+        # and scaling by a power of two is exact: bring the peak to 1.
+        arr = np.ldexp(arr, -math.ceil(math.log2(peak))).astype(np.float32, copy=False)
     spectrum = np.abs(librosa.stft(arr, n_fft=int(n_fft)))
     np.square(spectrum, out=spectrum)  # == np.abs(...)**2, without a second array
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
-        chroma = librosa.feature.chroma_stft(S=spectrum, sr=int(sr))
+    tuning = _estimate_tuning(spectrum, int(sr))
+    chroma = librosa.feature.chroma_stft(S=spectrum, sr=int(sr), tuning=tuning)
     return np.ascontiguousarray(chroma, dtype=np.float32)
+
+
+def _estimate_tuning(S: np.ndarray, sr: int) -> float:
+    """``librosa.estimate_tuning(S=S, sr=sr, bins_per_octave=12)``, the value
+    ``chroma_stft`` computes when no tuning is given, in bounded memory.
+
+    librosa runs ``piptrack`` on the whole spectrogram at once, with about
+    eight spectrogram-sized temporaries (1.6 GB for a 20-minute song at
+    22050 Hz, ten times the chroma step's other needs).  ``piptrack`` works
+    frame by frame, and the rest only needs its ``(pitch, magnitude)`` pairs
+    where the pitch is positive (their median magnitude, then a histogram of
+    the pitches), so running it by blocks of frames gives the same value.
+    """
+    import librosa
+
+    step = max(1, _TUNING_BLOCK_ELEMENTS // max(S.shape[0], 1))
+    pitches, mags = [], []
+    for t0 in range(0, S.shape[1], step):
+        pitch, mag = librosa.piptrack(S=S[:, t0 : t0 + step], sr=sr)
+        positive = pitch > 0
+        pitches.append(pitch[positive])
+        mags.append(mag[positive])
+        del pitch, mag, positive
+    pitch = np.concatenate(pitches)
+    mag = np.concatenate(mags)
+    threshold = np.median(mag) if mag.size else 0.0
+    with warnings.catch_warnings():  # silence: no pitch at all, tuning 0
+        warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
+        return librosa.pitch_tuning(pitch[mag >= threshold], resolution=0.01, bins_per_octave=N_PITCH_CLASSES)

@@ -37,20 +37,49 @@ def mel_db(
 
     Returns
     -------
-    S_db : np.ndarray [shape=(1 + n // hop_length, n_mels), dtype=float32]
+    S_db : np.ndarray [shape=(1 + (n - n_fft % 2) // hop_length, n_mels), dtype=float32]
         Power mel spectrogram in dB (``10 log10``, floor 1e-10), clipped to
         ``top_db`` below its maximum.  Silence gives a constant -100 dB.
+        Always finite: audio so loud (``|y|`` above ~1e17) that its float32
+        power overflows is analysed in float64.
+
+    Raises
+    ------
+    ValueError
+        ``y`` is not 1-D real audio, is not finite, or has ``n_fft // 2``
+        samples or fewer (centred frames are reflect-padded by ``n_fft // 2``).
     """
     import torch
     import torchaudio.transforms as T
 
-    mel = T.MelSpectrogram(
-        sample_rate=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
-        f_min=f_min, f_max=f_max, power=2.0,
-    )
-    to_db = T.AmplitudeToDB(stype="power", top_db=top_db)
-    with torch.no_grad():
-        spec = to_db(mel(torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))))
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"y must be mono audio of shape (n_samples,), got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"y must hold real numbers, got dtype {arr.dtype}")
+    if arr.shape[0] <= n_fft // 2:
+        raise ValueError(
+            f"y has {arr.shape[0]} samples; a mel spectrogram with n_fft={n_fft} needs more than "
+            f"n_fft // 2 = {n_fft // 2}"
+        )
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError("y contains non-finite samples (NaN or Inf)")
+
+    def run(dtype):
+        mel = T.MelSpectrogram(
+            sample_rate=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+            f_min=f_min, f_max=f_max, power=2.0,
+        ).to(dtype)
+        to_db = T.AmplitudeToDB(stype="power", top_db=top_db)
+        with torch.no_grad():
+            return to_db(mel(torch.from_numpy(arr).to(dtype)))
+
+    spec = run(torch.float32)
+    if not torch.isfinite(spec).all():
+        # the power of very loud audio overflows float32 (inf, then inf * 0 = NaN
+        # in the filter bank); in float64 its dB values are finite float32 numbers
+        spec = run(torch.float64)
     return np.ascontiguousarray(spec.numpy().T, dtype=np.float32)
 
 
@@ -61,7 +90,16 @@ def _clip_mel(clip: AudioClip, *, sample_rate: int, duration: float, **mel_param
     y = y[:n_samples]
     if y.size < n_samples:  # short songs and windows at the end: pad with silence
         y = np.concatenate([y, np.zeros(n_samples - y.size, dtype=np.float32)])
-    return mel_db(y, sr, **mel_params)
+    import torch
+
+    # one clip's mel is too small to share across threads: on a busy machine torch's
+    # thread pool made it 30x slower (docs/performance.md)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return mel_db(y, sr, **mel_params)
+    finally:
+        torch.set_num_threads(threads)
 
 
 class MelSpectrogramTransformer(SongTransformer):
@@ -149,8 +187,11 @@ class MelSpectrogramTransformer(SongTransformer):
 
     @property
     def n_frames(self) -> int:
-        """Frames per song: ``1 + round(duration * sample_rate) // hop_length``."""
-        return 1 + int(round(self.duration * self.sample_rate)) // self.hop_length
+        """Frames per song: ``1 + round(duration * sample_rate) // hop_length``
+        (for an odd ``n_fft``, whose centred frames reach one sample less far,
+        ``1 + (round(duration * sample_rate) - 1) // hop_length``)."""
+        n_samples = int(round(self.duration * self.sample_rate))
+        return 1 + (n_samples - self.n_fft % 2) // self.hop_length
 
     def transform(self, X):
         """Mel spectrogram in dB of every song.
@@ -169,6 +210,12 @@ class MelSpectrogramTransformer(SongTransformer):
             Lists every song that could not be decoded, with its reason.
         """
         clips = self._clips(X)
+        if int(round(self.duration * self.sample_rate)) <= self.n_fft // 2:  # see mel_db
+            raise ValueError(
+                f"duration={self.duration} s at sample_rate={self.sample_rate} Hz is "
+                f"{int(round(self.duration * self.sample_rate))} samples; n_fft={self.n_fft} needs "
+                f"more than {self.n_fft // 2}"
+            )
         mel_params = dict(
             n_fft=int(self.n_fft), hop_length=int(self.hop_length), n_mels=int(self.n_mels),
             f_min=float(self.f_min), f_max=None if self.f_max is None else float(self.f_max),

@@ -1,0 +1,319 @@
+"""Peak memory of chorus + mel extraction on one long (10-minute) stereo 44.1 kHz MP3.
+
+Each case runs in a fresh Python process.  The process imports everything (numpy,
+soundfile, torch, torchaudio, librosa, pychorus, viral_sklearn), runs the case
+once on a short 30-s MP3 (lazy imports, numba compilation, filter banks: one-off
+costs that do not grow with the song), then measures its RSS (``VmRSS``) as the
+baseline right before the work, runs the work on the long song, and reports
+
+* ``ru_maxrss - baseline`` (``resource.getrusage``): the peak the work added;
+* ``VmHWM - baseline`` after resetting the high-water mark to the baseline
+  (``/proc/self/clear_refs``): the same quantity, measured independently.
+  ``ru_maxrss`` is a process-lifetime maximum: if the warm-up or the imports
+  peaked higher than the work, it hides the work's peak, and the
+  ``prior peak`` column says so.
+
+Cases: ours (``ChorusExtractor(clip_length=20).transform([path])`` then
+``MelSpectrogramTransformer().transform(...)``), the notebook's recipe
+(``torchaudio.load``, mean, ``pychorus.helpers.find_and_output_chorus``, crop,
+torchaudio mel + dB), and a bare ``soundfile.read(path, dtype="float32")``.
+A last run measures each stage of ours separately (``--no-stages`` skips it),
+and the peaks of two prototypes of the fixes proposed in docs/performance.md: a
+block-wise MP3 decode and a chroma from a block-wise power spectrogram.
+
+Target: ours <= 200 MB above the baseline (MB = 10**6 bytes; MiB also shown).
+
+Example::
+
+    python benchmarks/bench_memory.py               # 10-minute song
+    python benchmarks/bench_memory.py --minutes 5 --no-stages
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import cached_songs, machine, reset_peak_rss, rss_bytes, table
+
+TARGET_MB = 200.0
+MB = 1e6
+MIB = 2.0**20
+CASES = ("bare", "ours", "notebook")
+
+
+# ----------------------------------------------------------------------
+# Child side
+# ----------------------------------------------------------------------
+def _imports():
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import numpy  # noqa: F401
+    import soundfile  # noqa: F401
+    import torch  # noqa: F401
+    import torchaudio  # noqa: F401
+    import torchaudio.transforms  # noqa: F401
+    import librosa  # noqa: F401
+    import librosa.feature  # noqa: F401
+    import pychorus.helpers  # noqa: F401
+
+    import viral_sklearn  # noqa: F401
+
+
+def _work(case: str, path: str, clip: float):
+    if case == "bare":
+        import soundfile as sf
+
+        return sf.read(path, dtype="float32")
+    if case == "ours":
+        from viral_sklearn import ChorusExtractor, MelSpectrogramTransformer
+
+        clips = ChorusExtractor(clip_length=clip).transform([path])
+        return MelSpectrogramTransformer(duration=clip).transform(clips)
+    if case == "notebook":
+        import contextlib
+        import io
+
+        import pychorus.helpers
+        import torchaudio
+        import torchaudio.transforms as T
+
+        waveform, sr = torchaudio.load(path)
+        mono = waveform.mean(dim=0)
+        with contextlib.redirect_stdout(io.StringIO()):
+            start = pychorus.helpers.find_and_output_chorus(path, None, clip)
+        s = 0 if start is None else int(start * sr)
+        mel = T.MelSpectrogram(sr, n_mels=64)(mono[s : s + int(clip * sr)])
+        return T.AmplitudeToDB(top_db=80)(mel)
+    raise ValueError(case)
+
+
+def _write_warmup(folder: str) -> str:
+    """A 30-s stereo 44.1 kHz MP3 of tones and noise, for the warm-up run."""
+    import numpy as np
+    import soundfile as sf
+
+    sr = 44100
+    t = np.arange(30 * sr) / sr
+    rng = np.random.default_rng(0)
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t * (1 + (t // 5) % 3 / 4))
+    y = np.stack([tone, tone], axis=1) + 0.01 * rng.standard_normal((t.size, 2))
+    path = os.path.join(folder, "warmup.mp3")
+    sf.write(path, y.astype(np.float32), sr, format="MP3", subtype="MPEG_LAYER_III")
+    return path
+
+
+def child(case: str, path: str, clip: float) -> None:
+    _imports()
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = _write_warmup(tmp)
+        if case == "stages":
+            _stages(path, warm, clip)
+            return
+        _work(case, warm, min(clip, 10.0))
+    baseline = rss_bytes("VmRSS")
+    prior = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    reset = reset_peak_rss()
+    start = time.perf_counter()
+    result = _work(case, path, clip)
+    seconds = time.perf_counter() - start
+    peak_ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    hwm = rss_bytes("VmHWM") if reset else None
+    del result
+    print(json.dumps({"case": case, "baseline": baseline, "prior_peak": prior, "ru_maxrss": peak_ru,
+                      "vmhwm": hwm, "seconds": seconds}))
+
+
+def _stages(path: str, warm: str, clip: float) -> None:
+    """Peak added by each stage of ours, each from a fresh high-water mark."""
+    import gc
+
+    import numpy as np
+    import soundfile as sf
+
+    from viral_sklearn._audio import AudioClip, _mix_block, _Resampler, load_audio
+    from viral_sklearn._chorus_algorithm import chroma_features, find_chorus
+    from viral_sklearn._mel import _clip_mel
+
+    _work("ours", warm, 10.0)
+    sr = 22050
+    clip_ref = AudioClip(path=path, mix="mean")
+    state: dict = {}
+
+    def decode():
+        state["y"] = load_audio(clip_ref, sr=sr)[0]
+
+    def chroma():
+        state["chroma"] = chroma_features(state["y"], sr)
+
+    def lines():
+        state["start"] = find_chorus(state["chroma"], state["y"].size / sr, clip) or 0.0
+
+    def mel():
+        window = clip_ref.replace(offset=state["start"], duration=clip)
+        state["mel"] = _clip_mel(window, sample_rate=sr, duration=clip)
+
+    def blockwise():
+        # Prototype of the proposed fix: MP3 read in blocks of 2**18 frames, each
+        # after a seek 8 MPEG frames early (the preroll _decode_soundfile already
+        # uses for windows), mixed and resampled per block.
+        block_frames, preroll = 1 << 18, 8 * 1152
+        pieces = []
+        with sf.SoundFile(path) as f:
+            resampler = _Resampler(f.samplerate, sr)
+            pos, n = 0, f.frames
+            while pos < n:
+                s = max(0, pos - preroll)
+                f.seek(s)
+                block = f.read(block_frames + pos - s, dtype="float32", always_2d=True)[pos - s :]
+                pos += block_frames
+                pieces.append(resampler(_mix_block(block, "mean", path), last=pos >= n))
+        state["y_blocks"] = np.concatenate(pieces)
+
+    def chroma_blockwise():
+        # Prototype of the proposed fix: the power spectrogram written block by
+        # block into one float32 array (no complex64 STFT of the whole song, no
+        # padded copy), then the library's own tuning estimate and chroma_stft.
+        import librosa
+
+        from viral_sklearn import _chorus_algorithm as ca
+
+        y, n_fft = state["y"], ca.N_FFT
+        hop, half = n_fft // 4, n_fft // 2
+        n_frames = 1 + y.size // hop
+        power = np.empty((1 + half, n_frames), dtype=np.float32)
+        for t0 in range(0, n_frames, 128):
+            t1 = min(n_frames, t0 + 128)
+            a, b = t0 * hop - half, (t1 - 1) * hop + half
+            seg = y[max(a, 0) : min(b, y.size)]
+            if a < 0 or b > y.size:  # centred frames at the ends: zero padding, as librosa's
+                seg = np.pad(seg, (max(0, -a), max(0, b - y.size)))
+            np.abs(librosa.stft(seg, n_fft=n_fft, center=False), out=power[:, t0:t1])
+        np.square(power, out=power)
+        tuning = (ca._estimate_tuning(power, sr) if hasattr(ca, "_estimate_tuning")
+                  else librosa.estimate_tuning(S=power, sr=sr, bins_per_octave=12))
+        chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning)
+        state["chroma_blocks"] = np.ascontiguousarray(chroma, dtype=np.float32)
+
+    rows = []
+    for label, fn in [("load_audio(full song, sr=22050)", decode), ("chroma_features", chroma),
+                      ("find_chorus", lines), ("mel step (window decode + mel_db)", mel),
+                      ("what-if: block-wise MP3 decode + mix + resample", blockwise),
+                      ("what-if: chroma from a block-wise power spectrogram", chroma_blockwise)]:
+        gc.collect()
+        base = rss_bytes("VmRSS")
+        reset_peak_rss()
+        start = time.perf_counter()
+        fn()
+        rows.append({"stage": label, "peak": rss_bytes("VmHWM") - base, "seconds": time.perf_counter() - start})
+    same = bool(np.array_equal(state["y"], state["y_blocks"]))
+    same_chroma = bool(np.array_equal(state["chroma"], state["chroma_blocks"]))
+    info = sf.info(path)
+    print(json.dumps({"stages": rows, "blockwise_equal": same, "chroma_equal": same_chroma, "frames": info.frames,
+                      "channels": info.channels, "samplerate": info.samplerate,
+                      "chroma_frames": int(state["chroma"].shape[1])}))
+
+
+# ----------------------------------------------------------------------
+# Parent side
+# ----------------------------------------------------------------------
+def _run_child(args: list[str]) -> dict | None:
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"  child {args[1]} failed (exit {proc.returncode}):\n{proc.stderr.strip()[-1500:]}")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the song (default 10)")
+    parser.add_argument("--clip", type=float, default=20.0, help="chorus length in seconds (default 20)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-stages", action="store_true", help="skip the per-stage run of ours")
+    parser.add_argument("--_child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--_make", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._child:
+        case, path, clip = args._child
+        child(case, path, float(clip))
+        return 0
+    spec = dict(duration=60.0 * args.minutes, chorus_length=args.clip, sample_rates=(44100,), seed=args.seed)
+    if args._make:
+        print(json.dumps(cached_songs(1, **spec)["paths"][0]))
+        return 0
+
+    # The song is written by a child too: this process stays small, so nothing of
+    # its memory reaches the measuring processes through fork.
+    made = subprocess.run([sys.executable, os.path.abspath(__file__), "--_make", "--minutes", str(args.minutes),
+                           "--clip", str(args.clip), "--seed", str(args.seed)], capture_output=True, text=True)
+    if made.returncode != 0:
+        print(made.stderr)
+        return 1
+    path = json.loads(made.stdout.strip().splitlines()[-1])
+    import soundfile as sf
+
+    info = sf.info(path)
+    print(f"Peak memory on a {info.frames / info.samplerate / 60:.1f}-minute {info.channels}-channel "
+          f"{info.samplerate} Hz MP3 ({os.path.getsize(path) / MB:.1f} MB file), clip {args.clip:g} s, "
+          f"fresh process per case")
+    print(f"machine: {machine()}")
+    stereo = info.frames * info.channels * 4
+    print(f"for scale: the whole song as float32 is {stereo / MB:.0f} MB stereo at {info.samplerate} Hz, "
+          f"{stereo / info.channels / MB:.0f} MB mono, {info.frames * 22050 / info.samplerate * 4 / MB:.0f} MB "
+          f"mono at 22050 Hz")
+    results = {}
+    for case in CASES:
+        r = _run_child(["--_child", case, path, str(args.clip)])
+        if r is not None:
+            results[case] = r
+    rows = []
+    for case, r in results.items():
+        ru = r["ru_maxrss"] - r["baseline"]
+        hwm = None if r["vmhwm"] is None else r["vmhwm"] - r["baseline"]
+        prior = r["prior_peak"] - r["baseline"]
+        masked = r["ru_maxrss"] <= r["prior_peak"]
+        rows.append([case, f"{r['baseline'] / MB:.0f}", f"{ru / MB:.0f}" + (" (masked)" if masked else ""),
+                     f"{ru / MIB:.0f}", "n/a" if hwm is None else f"{hwm / MB:.0f}", f"{prior / MB:.0f}",
+                     f"{r['seconds']:.1f}"])
+    print()
+    table(["case", "baseline MB", "ru_maxrss-base MB", "MiB", "VmHWM-base MB", "prior peak-base MB", "time s"],
+          rows)
+    if "ours" in results:
+        o = results["ours"]
+        ours_mb = (o["ru_maxrss"] - o["baseline"]) / MB
+        if o["vmhwm"] is not None:
+            ours_mb = max(ours_mb, (o["vmhwm"] - o["baseline"]) / MB)
+        ok = ours_mb <= TARGET_MB
+        print(f"\nours: {ours_mb:.0f} MB above baseline (target <= {TARGET_MB:.0f} MB: "
+              f"{'MET' if ok else 'MISSED'}; {ours_mb / TARGET_MB:.2f}x the target)")
+        for other in ("notebook", "bare"):
+            if other in results:
+                r = results[other]
+                mb = (r["ru_maxrss"] - r["baseline"]) / MB
+                if r["vmhwm"] is not None:
+                    mb = max(mb, (r["vmhwm"] - r["baseline"]) / MB)
+                print(f"ours / {other}: {ours_mb / mb:.2f}x ({ours_mb:.0f} MB vs {mb:.0f} MB)")
+    if not args.no_stages:
+        s = _run_child(["--_child", "stages", path, str(args.clip)])
+        if s is not None:
+            print(f"\nPeak added by each stage of ours (fresh high-water mark per stage; "
+                  f"{s['chroma_frames']} chroma frames):")
+            table(["stage", "peak MB", "time s"],
+                  [[r["stage"], f"{r['peak'] / MB:.0f}", f"{r['seconds']:.2f}"] for r in s["stages"]])
+            print(f"block-wise decode equals load_audio's one-call decode bit for bit: {s['blockwise_equal']}")
+            print(f"block-wise chroma equals chroma_features bit for bit: {s['chroma_equal']}")
+            print("(a stage's peak is counted above the RSS before it, which holds the decoded song: "
+                  "ours' total is about the decode's peak, or the song plus the largest later stage)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
