@@ -101,6 +101,11 @@ def _mel_db_one_thread(*args, **kwargs):
         torch.set_num_threads(threads)
 
 
+def _tuning_in_band_blocks(blocks, sr):
+    S = np.concatenate(list(blocks), axis=1)
+    return tuning_in_band(S, sr, 2 * (S.shape[0] - 1))
+
+
 def make_fixed(ours):
     """``ours`` with fixes 1-3 monkeypatched in for the duration of each call."""
     from viral_sklearn import _audio, _chorus_algorithm, _mel
@@ -111,7 +116,7 @@ def make_fixed(ours):
 
     def fixed(path: str):
         _audio._mix_block = _mix_block_fast
-        _chorus_algorithm._estimate_tuning = lambda S, sr: tuning_in_band(S, sr, 2 * (S.shape[0] - 1))
+        _chorus_algorithm._estimate_tuning = lambda blocks, sr: _tuning_in_band_blocks(blocks, sr)
         _mel.mel_db = _mel_db_one_thread
         try:
             return ours(path)
@@ -198,7 +203,10 @@ def stage_breakdown(path: str, clip: float, repeat: int) -> None:
     yw, _ = load_audio(window, sr=sr)
 
     try:  # the library's own tuning estimate when it has one, else librosa's (what chroma_stft calls)
-        from viral_sklearn._chorus_algorithm import _estimate_tuning as lib_tuning
+        from viral_sklearn._chorus_algorithm import _estimate_tuning
+
+        def lib_tuning(S, rate):  # it takes blocks of frames
+            return _estimate_tuning([S], rate)
 
         tuning_label = "_chorus_algorithm._estimate_tuning"
     except ImportError:

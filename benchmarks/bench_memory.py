@@ -197,7 +197,7 @@ def _stages(path: str, warm: str, clip: float) -> None:
                 seg = np.pad(seg, (max(0, -a), max(0, b - y.size)))
             np.abs(librosa.stft(seg, n_fft=n_fft, center=False), out=power[:, t0:t1])
         np.square(power, out=power)
-        tuning = (ca._estimate_tuning(power, sr) if hasattr(ca, "_estimate_tuning")
+        tuning = (ca._estimate_tuning([power], sr) if hasattr(ca, "_estimate_tuning")
                   else librosa.estimate_tuning(S=power, sr=sr, bins_per_octave=12))
         chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning)
         state["chroma_blocks"] = np.ascontiguousarray(chroma, dtype=np.float32)

@@ -719,14 +719,40 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int = N_FFT) -> np.ndarray
         # the audio (each frame is normalised, the tuning estimate is relative)
         # and scaling by a power of two is exact: bring the peak to 1.
         arr = np.ldexp(arr, -math.ceil(math.log2(peak))).astype(np.float32, copy=False)
-    spectrum = np.abs(librosa.stft(arr, n_fft=int(n_fft)))
-    np.square(spectrum, out=spectrum)  # == np.abs(...)**2, without a second array
-    tuning = _estimate_tuning(spectrum, int(sr))
-    chroma = librosa.feature.chroma_stft(S=spectrum, sr=int(sr), tuning=tuning)
-    return np.ascontiguousarray(chroma, dtype=np.float32)
+    # Two passes over blocks of frames, so no whole-song spectrogram is ever held
+    # (a 10-minute song's complex STFT alone is 212 MB): the first estimates the
+    # tuning from every frame, the second computes the chroma with it.  Every
+    # step is frame-local, so this equals the whole-song computation.
+    n_fft = int(n_fft)
+    tuning = _estimate_tuning(_power_blocks(arr, n_fft), int(sr))
+    chroma = [
+        librosa.feature.chroma_stft(S=block, sr=int(sr), tuning=tuning) for block in _power_blocks(arr, n_fft)
+    ]
+    return np.ascontiguousarray(np.concatenate(chroma, axis=1), dtype=np.float32)
 
 
-def _estimate_tuning(S: np.ndarray, sr: int) -> float:
+def _power_blocks(y: np.ndarray, n_fft: int):
+    """``np.abs(librosa.stft(y, n_fft=n_fft))**2`` (centred, zero padded, hop
+    ``n_fft // 4``), yielded by blocks of frames of about ``_TUNING_BLOCK_ELEMENTS``."""
+    import librosa
+
+    hop = n_fft // 4
+    pad = n_fft // 2
+    n_frames = 1 + y.size // hop
+    step = max(1, _TUNING_BLOCK_ELEMENTS // (1 + n_fft // 2))
+    for f0 in range(0, n_frames, step):
+        f1 = min(f0 + step, n_frames)
+        # samples of the centred (zero-padded) signal that frames f0..f1-1 cover
+        a, b = f0 * hop - pad, (f1 - 1) * hop - pad + n_fft
+        segment = np.zeros(b - a, dtype=np.float32)
+        lo, hi = max(a, 0), min(b, y.size)
+        segment[lo - a : hi - a] = y[lo:hi]
+        power = np.abs(librosa.stft(segment, n_fft=n_fft, hop_length=hop, center=False))
+        np.square(power, out=power)
+        yield power
+
+
+def _estimate_tuning(blocks, sr: int) -> float:
     """``librosa.estimate_tuning(S=S, sr=sr, bins_per_octave=12)``, the value
     ``chroma_stft`` computes when no tuning is given, in bounded memory.
 
@@ -736,13 +762,13 @@ def _estimate_tuning(S: np.ndarray, sr: int) -> float:
     frame by frame, and the rest only needs its ``(pitch, magnitude)`` pairs
     where the pitch is positive (their median magnitude, then a histogram of
     the pitches), so running it by blocks of frames gives the same value.
+    ``blocks`` are consecutive blocks of frames of the power spectrogram.
     """
     import librosa
 
-    step = max(1, _TUNING_BLOCK_ELEMENTS // max(S.shape[0], 1))
     pitches, mags = [], []
-    for t0 in range(0, S.shape[1], step):
-        pitch, mag = librosa.piptrack(S=S[:, t0 : t0 + step], sr=sr)
+    for block in blocks:
+        pitch, mag = librosa.piptrack(S=block, sr=sr)
         positive = pitch > 0
         pitches.append(pitch[positive])
         mags.append(mag[positive])
