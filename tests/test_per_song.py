@@ -127,3 +127,21 @@ def test_three_bad_files_among_thirty(tmp_path):
     assert list(table["index"]) == [5, 16, 29]
     assert table["reason"].str.contains("empty|cannot decode|not found").all()
     assert check_songs(paths).empty
+
+
+def test_two_processes_filling_one_cache_do_not_corrupt_it(tmp_path):
+    import subprocess
+    import sys
+
+    paths = [write_audio(tmp_path / f"{k}.wav", tone(1.0, 8000, freq=250 + 50 * k), 8000) for k in range(12)]
+    cache = tmp_path / "cache"
+    code = (
+        "import sys; from viral_sklearn import MelSpectrogramTransformer as M; "
+        f"M(sample_rate=8000, duration=1.0, n_mels=16, memory={str(cache)!r}).transform(sys.argv[1:])"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, *order]) for order in (paths, paths[::-1])]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    entries = [os.path.join(d, f) for d, _, fs in os.walk(cache) for f in fs]
+    assert len(entries) == 12 and all(e.endswith(".npy") and "/.tmp-" not in e for e in entries)
+    cached = _mel(memory=cache).transform(paths)
+    np.testing.assert_array_equal(cached, _mel().transform(paths))

@@ -147,3 +147,22 @@ def test_gpu_trained_model_loads_on_cpu(tmp_path):  # pragma: no cover - run on 
     loaded = load_pipeline(save_pipeline(pipe, tmp_path / "gpu.safetensors"), device="cpu")
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-5)
     assert os.path.getsize(tmp_path / "gpu.safetensors") > 0
+
+
+def test_model_marked_for_cuda_loads_and_predicts_on_cpu_in_both_formats(fitted, tmp_path, monkeypatch):
+    """No GPU here: a CPU-trained model is marked ``device="cuda"`` as a GPU-trained one
+    is, then loaded on this CPU-only machine through both formats."""
+    pipe, paths = fitted
+    expected = pipe.predict_proba(paths)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    pipe[-1].device = "cuda"
+    try:
+        joblib.dump(pipe, tmp_path / "m.joblib")
+        safe = save_pipeline(pipe, tmp_path / "m.safetensors")
+    finally:
+        pipe[-1].device = "cpu"
+    with pytest.warns(UserWarning, match="no CUDA devices are available"):
+        from_joblib = joblib.load(tmp_path / "m.joblib")
+    assert str(from_joblib[-1].device) == "cpu"
+    np.testing.assert_array_equal(from_joblib.predict_proba(paths), expected)
+    np.testing.assert_array_equal(load_pipeline(safe).predict_proba(paths), expected)

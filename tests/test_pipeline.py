@@ -102,4 +102,5 @@ def test_it_learns_from_the_chorus(tmp_path):
     songs = make_songs(60, tmp_path, duration=(16.0, 20.0), chorus_length=CLIP, random_state=1)
     pipe = small_pipeline(max_epochs=15, hidden_size=32, lr=1e-2, train_split=None, memory=tmp_path / "cache")
     scores = cross_val_score(pipe, songs.paths, songs.labels, cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    print(f"CV accuracy on 60 synthetic songs: {scores.round(3)} mean {scores.mean():.3f} (chance 0.5)")
     assert scores.mean() >= 0.75, scores
