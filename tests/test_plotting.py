@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
+import matplotlib  # noqa: E402  (a dev dependency: its absence must fail, not skip)
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
