@@ -144,22 +144,11 @@ def median(values) -> float:
 @contextlib.contextmanager
 def quiet():
     """Silence ``print`` (pychorus) and file descriptor 2 (mpg123's notices)."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        try:
-            saved = os.dup(2)
-        except OSError:
-            yield
-            return
-        try:
-            with open(os.devnull, "wb") as devnull:
-                sys.stderr.flush()
-                os.dup2(devnull.fileno(), 2)
-                try:
-                    yield
-                finally:
-                    os.dup2(saved, 2)
-        finally:
-            os.close(saved)
+    from viral_sklearn._audio import _quiet_stderr
+
+    sys.stderr.flush()
+    with contextlib.redirect_stdout(io.StringIO()), _quiet_stderr():
+        yield
 
 
 def rss_bytes(field: str = "VmRSS") -> int | None:

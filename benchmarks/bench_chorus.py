@@ -28,6 +28,7 @@ import time
 import warnings
 
 import numpy as np
+from _common import rss_bytes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -105,18 +106,6 @@ def fmt(x) -> str:
     return "None" if x is None else f"{x:.2f}"
 
 
-def _rss_bytes(field: str) -> int | None:
-    """VmRSS / VmHWM of this process from /proc (Linux), in bytes."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def memory_child(which: str, path: str, length: float, clip: float) -> None:
     """Run one finder on a saved chroma; print its peaks as JSON.
 
@@ -136,14 +125,14 @@ def memory_child(which: str, path: str, length: float, clip: float) -> None:
         reset = True
     except OSError:
         reset = False
-    rss_before = _rss_bytes("VmRSS")
+    rss_before = rss_bytes("VmRSS")
     tracemalloc.start()
     start = time.perf_counter()
     result = fn(chroma, length, clip)
     seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_peak = _rss_bytes("VmHWM") if reset else None
+    rss_peak = rss_bytes("VmHWM") if reset else None
     print(json.dumps({
         "which": which, "result": result, "seconds": seconds, "traced_peak": peak,
         "rss_growth": None if rss_peak is None or rss_before is None else rss_peak - rss_before,
