@@ -98,6 +98,9 @@ MAX_FRAME_RATE = 1000.0
 _MAX_CHROMA_PEAK = 2.0**32
 #: spectrogram cells per block when estimating the tuning (bounded memory)
 _TUNING_BLOCK_ELEMENTS = 1 << 22
+#: a power spectrogram up to this many float32 values (64 MB) is computed once and
+#: kept between chroma_features' two passes; a longer one is computed twice
+_KEEP_SPECTROGRAM_ELEMENTS = 1 << 24
 
 _SQRT_12 = np.float32(math.sqrt(12))
 
@@ -724,10 +727,15 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int = N_FFT) -> np.ndarray
     # tuning from every frame, the second computes the chroma with it.  Every
     # step is frame-local, so this equals the whole-song computation.
     n_fft = int(n_fft)
-    tuning = _estimate_tuning(_power_blocks(arr, n_fft), int(sr))
-    chroma = [
-        librosa.feature.chroma_stft(S=block, sr=int(sr), tuning=tuning) for block in _power_blocks(arr, n_fft)
-    ]
+    n_frames = 1 + arr.size // (n_fft // 4)
+    if n_frames * (1 + n_fft // 2) <= _KEEP_SPECTROGRAM_ELEMENTS:
+        # short enough (~6 minutes at 22050 Hz) to keep the blocks: one STFT pass
+        blocks = list(_power_blocks(arr, n_fft))
+        first, second = blocks, blocks
+    else:
+        first, second = _power_blocks(arr, n_fft), _power_blocks(arr, n_fft)
+    tuning = _estimate_tuning(first, int(sr))
+    chroma = [librosa.feature.chroma_stft(S=block, sr=int(sr), tuning=tuning) for block in second]
     return np.ascontiguousarray(np.concatenate(chroma, axis=1), dtype=np.float32)
 
 
