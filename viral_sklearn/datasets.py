@@ -621,8 +621,11 @@ def make_songs(
 
     Examples
     --------
-    >>> corpus = make_songs(4, duration=(24, 28), chorus_length=5, random_state=0)  # doctest: +SKIP
-    >>> X, y = load_dataset(corpus.metadata_csv, corpus.out_dir)  # doctest: +SKIP
+    >>> import tempfile
+    >>> corpus = make_songs(4, tempfile.mkdtemp(), duration=(24, 28), chorus_length=5, random_state=0)
+    >>> X, y = load_dataset(corpus.metadata_csv, corpus.out_dir)
+    >>> len(X), sorted(set(y.tolist()))
+    (4, [0, 1])
     """
     import pandas as pd
     import soundfile as sf
