@@ -253,6 +253,11 @@ def _torchcodec_available() -> bool:
     return True
 
 
+def _exc_text(exc: BaseException) -> str:
+    """A back-end's error in words: its message, or its type when it has none."""
+    return str(exc).strip() or type(exc).__name__
+
+
 def audio_info(path: str | os.PathLike) -> dict:
     """Sample rate, channels, frame count and duration of a file, from its header.
 
@@ -277,7 +282,7 @@ def audio_info(path: str | os.PathLike) -> dict:
             }
         sf_reason = "no audio frames"
     except Exception as exc:  # libsndfile's errors are not one class across versions
-        sf_reason = str(exc).strip() or type(exc).__name__
+        sf_reason = _exc_text(exc)
     if _torchcodec_available():
         try:
             from torchcodec.decoders import AudioDecoder
@@ -294,7 +299,7 @@ def audio_info(path: str | os.PathLike) -> dict:
                     "backend": "torchcodec",
                 }
         except Exception as exc:
-            sf_reason += f"; FFmpeg: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
+            sf_reason += f"; FFmpeg: {_exc_text(exc).splitlines()[0]}"
     raise AudioLoadError(path, f"cannot decode audio ({sf_reason})")
 
 
@@ -421,15 +426,14 @@ def _decode(clip: AudioClip, sr: int | None) -> tuple[np.ndarray, int]:
     except AudioLoadError:
         raise
     except Exception as exc:
-        errors.append(f"soundfile: {str(exc).strip() or type(exc).__name__}")
+        errors.append(f"soundfile: {_exc_text(exc)}")
     if _torchcodec_available():
         try:
             return _decode_torchcodec(path, sr, clip.mix, clip.offset, clip.duration)
         except AudioLoadError:
             raise
         except Exception as exc:
-            msg = str(exc).strip().splitlines()
-            errors.append(f"FFmpeg: {msg[0] if msg else type(exc).__name__}")
+            errors.append(f"FFmpeg: {_exc_text(exc).splitlines()[0]}")
     else:
         errors.append("FFmpeg back-end unavailable (install torchcodec and FFmpeg for M4A/AAC)")
     raise AudioLoadError(path, "cannot decode audio (" + "; ".join(errors) + ")")

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from functools import partial
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import HasMethods
 
 from ._audio import AudioClip, as_clips
+from ._per_song import map_songs
+
+#: constraints of the parameters every song step that decodes shares
+PER_SONG_CONSTRAINTS: dict = {
+    "n_jobs": [None, Integral],
+    "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+    "verbose": ["boolean"],
+}
 
 
 def clips_to_array(clips: list[AudioClip]) -> np.ndarray:
@@ -42,6 +55,14 @@ class SongTransformer(TransformerMixin, BaseEstimator):
     def _clips(self, X) -> list[AudioClip]:
         self._validate_params()
         return as_clips(X)
+
+    def _map_songs(self, func, clips: list[AudioClip], **kwargs) -> list[np.ndarray]:
+        """``func(clip, **kwargs)`` on every clip, through :func:`map_songs` with this
+        step's ``n_jobs``, ``memory`` and ``verbose``; ``kwargs`` are the cache key."""
+        return map_songs(
+            partial(func, **kwargs), clips, step=type(self).__name__, params=tuple(sorted(kwargs.items())),
+            n_jobs=self.n_jobs, memory=self.memory, verbose=self.verbose,
+        )
 
     def __sklearn_is_fitted__(self):
         return True

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-import os
-
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._audio import AudioClip, load_audio
-from ._base import SongTransformer, clips_to_array
+from ._base import PER_SONG_CONSTRAINTS, SongTransformer, clips_to_array
 from ._chorus_algorithm import chroma_features, find_chorus
-from ._per_song import map_songs
 
 __all__ = ["ChorusExtractor", "ChorusNotFoundError"]
 
@@ -116,9 +112,7 @@ class ChorusExtractor(SongTransformer):
         "clip_length": [Interval(Real, 0, None, closed="neither")],
         "sample_rate": [Interval(Integral, 1, None, closed="left")],
         "fallback": [StrOptions({"loudest", "middle", "start", "raise"})],
-        "n_jobs": [None, Integral],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "verbose": ["boolean"],
+        **PER_SONG_CONSTRAINTS,
     }
 
     def __init__(
@@ -145,16 +139,9 @@ class ChorusExtractor(SongTransformer):
         return self._analyse(clips)
 
     def _analyse(self, clips) -> np.ndarray:
-        func = partial(
-            analyse_chorus,
-            clip_length=float(self.clip_length),
-            sample_rate=int(self.sample_rate),
-            fallback=self.fallback,
-        )
-        params = (float(self.clip_length), int(self.sample_rate), self.fallback)
-        results = map_songs(
-            func, clips, step="ChorusExtractor", params=params, n_jobs=self.n_jobs,
-            memory=self.memory, verbose=self.verbose,
+        results = self._map_songs(
+            analyse_chorus, clips,
+            clip_length=float(self.clip_length), sample_rate=int(self.sample_rate), fallback=self.fallback,
         )
         return np.stack(results) if results else np.empty((0, 3))
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-import os
-
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 
 from ._audio import AudioClip, load_audio
-from ._base import SongTransformer
-from ._per_song import map_songs
+from ._base import PER_SONG_CONSTRAINTS, SongTransformer
 
 __all__ = ["MelSpectrogramTransformer", "mel_db"]
 
@@ -153,9 +149,7 @@ class MelSpectrogramTransformer(SongTransformer):
         "f_min": [Interval(Real, 0, None, closed="left")],
         "f_max": [None, Interval(Real, 0, None, closed="neither")],
         "top_db": [None, Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [None, Integral],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "verbose": ["boolean"],
+        **PER_SONG_CONSTRAINTS,
     }
 
     def __init__(
@@ -221,11 +215,8 @@ class MelSpectrogramTransformer(SongTransformer):
             f_min=float(self.f_min), f_max=None if self.f_max is None else float(self.f_max),
             top_db=None if self.top_db is None else float(self.top_db),
         )
-        func = partial(_clip_mel, sample_rate=int(self.sample_rate), duration=float(self.duration), **mel_params)
-        params = (int(self.sample_rate), float(self.duration), tuple(sorted(mel_params.items())))
-        results = map_songs(
-            func, clips, step="MelSpectrogramTransformer", params=params, n_jobs=self.n_jobs,
-            memory=self.memory, verbose=self.verbose,
+        results = self._map_songs(
+            _clip_mel, clips, sample_rate=int(self.sample_rate), duration=float(self.duration), **mel_params
         )
         if not results:
             return np.empty((0, self.n_frames, int(self.n_mels)), dtype=np.float32)
