@@ -14,12 +14,12 @@ baseline right before the work, runs the work on the long song, and reports
   ``prior peak`` column says so.
 
 Cases: ours (``ChorusExtractor(clip_length=20).transform([path])`` then
-``MelSpectrogramTransformer().transform(...)``), the notebook's recipe
-(``torchaudio.load``, mean, ``pychorus.helpers.find_and_output_chorus``, crop,
-torchaudio mel + dB), and a bare ``soundfile.read(path, dtype="float32")``.
-A last run measures each stage of ours separately (``--no-stages`` skips it),
-and the peaks of two prototypes of the fixes proposed in docs/performance.md: a
-block-wise MP3 decode and a chroma from a block-wise power spectrogram.
+``MelSpectrogramTransformer().transform(...)``; the chorus analysed at the
+default 11025 Hz), ours@22050 (the same with ``ChorusExtractor(sample_rate=22050)``,
+pychorus's analysis rate), the notebook's recipe (``torchaudio.load``, mean,
+``pychorus.helpers.find_and_output_chorus``, crop, torchaudio mel + dB), and a
+bare ``soundfile.read(path, dtype="float32")``.  A last run measures each stage
+of ours separately (``--no-stages`` skips it).
 
 Target: ours <= 200 MB above the baseline (MB = 10**6 bytes; MiB also shown).
 
@@ -45,7 +45,7 @@ from _common import cached_songs, machine, reset_peak_rss, rss_bytes, table
 TARGET_MB = 200.0
 MB = 1e6
 MIB = 2.0**20
-CASES = ("bare", "ours", "notebook")
+CASES = ("bare", "ours", "ours@22050", "notebook")
 
 
 # ----------------------------------------------------------------------
@@ -72,10 +72,11 @@ def _work(case: str, path: str, clip: float):
         import soundfile as sf
 
         return sf.read(path, dtype="float32")
-    if case == "ours":
+    if case in ("ours", "ours@22050"):
         from viral_sklearn import ChorusExtractor, MelSpectrogramTransformer
 
-        clips = ChorusExtractor(clip_length=clip).transform([path])
+        rate = {"sample_rate": 22050} if case == "ours@22050" else {}
+        clips = ChorusExtractor(clip_length=clip, **rate).transform([path])
         return MelSpectrogramTransformer(duration=clip).transform(clips)
     if case == "notebook":
         import contextlib
@@ -135,15 +136,16 @@ def _stages(path: str, warm: str, clip: float) -> None:
     """Peak added by each stage of ours, each from a fresh high-water mark."""
     import gc
 
-    import numpy as np
     import soundfile as sf
 
-    from viral_sklearn._audio import AudioClip, _mix_block, _Resampler, load_audio
+    from viral_sklearn import ChorusExtractor, MelSpectrogramTransformer
+    from viral_sklearn._audio import AudioClip, load_audio
     from viral_sklearn._chorus_algorithm import chroma_features, find_chorus
     from viral_sklearn._mel import _clip_mel
 
     _work("ours", warm, 10.0)
-    sr = 22050
+    sr = ChorusExtractor().sample_rate
+    mel_sr = MelSpectrogramTransformer().sample_rate
     clip_ref = AudioClip(path=path, mix="mean")
     state: dict = {}
 
@@ -158,67 +160,20 @@ def _stages(path: str, warm: str, clip: float) -> None:
 
     def mel():
         window = clip_ref.replace(offset=state["start"], duration=clip)
-        state["mel"] = _clip_mel(window, sample_rate=sr, duration=clip)
-
-    def blockwise():
-        # Prototype of the proposed fix: MP3 read in blocks of 2**18 frames, each
-        # after a seek 8 MPEG frames early (the preroll _decode_soundfile already
-        # uses for windows), mixed and resampled per block.
-        block_frames, preroll = 1 << 18, 8 * 1152
-        pieces = []
-        with sf.SoundFile(path) as f:
-            resampler = _Resampler(f.samplerate, sr)
-            pos, n = 0, f.frames
-            while pos < n:
-                s = max(0, pos - preroll)
-                f.seek(s)
-                block = f.read(block_frames + pos - s, dtype="float32", always_2d=True)[pos - s :]
-                pos += block_frames
-                pieces.append(resampler(_mix_block(block, "mean", path), last=pos >= n))
-        state["y_blocks"] = np.concatenate(pieces)
-
-    def chroma_blockwise():
-        # Prototype of the proposed fix: the power spectrogram written block by
-        # block into one float32 array (no complex64 STFT of the whole song, no
-        # padded copy), then the library's own tuning estimate and chroma_stft.
-        import librosa
-
-        from viral_sklearn import _chorus_algorithm as ca
-
-        y, n_fft = state["y"], ca.N_FFT
-        hop, half = n_fft // 4, n_fft // 2
-        n_frames = 1 + y.size // hop
-        power = np.empty((1 + half, n_frames), dtype=np.float32)
-        for t0 in range(0, n_frames, 128):
-            t1 = min(n_frames, t0 + 128)
-            a, b = t0 * hop - half, (t1 - 1) * hop + half
-            seg = y[max(a, 0) : min(b, y.size)]
-            if a < 0 or b > y.size:  # centred frames at the ends: zero padding, as librosa's
-                seg = np.pad(seg, (max(0, -a), max(0, b - y.size)))
-            np.abs(librosa.stft(seg, n_fft=n_fft, center=False), out=power[:, t0:t1])
-        np.square(power, out=power)
-        tuning = (ca._estimate_tuning([power], sr) if hasattr(ca, "_estimate_tuning")
-                  else librosa.estimate_tuning(S=power, sr=sr, bins_per_octave=12))
-        chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning)
-        state["chroma_blocks"] = np.ascontiguousarray(chroma, dtype=np.float32)
+        state["mel"] = _clip_mel(window, sample_rate=mel_sr, duration=clip)
 
     rows = []
-    for label, fn in [("load_audio(full song, sr=22050)", decode), ("chroma_features", chroma),
-                      ("find_chorus", lines), ("mel step (window decode + mel_db)", mel),
-                      ("what-if: block-wise MP3 decode + mix + resample", blockwise),
-                      ("what-if: chroma from a block-wise power spectrogram", chroma_blockwise)]:
+    for label, fn in [(f"load_audio(full song, sr={sr})", decode), ("chroma_features", chroma),
+                      ("find_chorus", lines), (f"mel step (window decode at {mel_sr} Hz + mel_db)", mel)]:
         gc.collect()
         base = rss_bytes("VmRSS")
         reset_peak_rss()
         start = time.perf_counter()
         fn()
         rows.append({"stage": label, "peak": rss_bytes("VmHWM") - base, "seconds": time.perf_counter() - start})
-    same = bool(np.array_equal(state["y"], state["y_blocks"]))
-    same_chroma = bool(np.array_equal(state["chroma"], state["chroma_blocks"]))
     info = sf.info(path)
-    print(json.dumps({"stages": rows, "blockwise_equal": same, "chroma_equal": same_chroma, "frames": info.frames,
-                      "channels": info.channels, "samplerate": info.samplerate,
-                      "chroma_frames": int(state["chroma"].shape[1])}))
+    print(json.dumps({"stages": rows, "frames": info.frames, "channels": info.channels,
+                      "samplerate": info.samplerate, "chroma_frames": int(state["chroma"].shape[1])}))
 
 
 # ----------------------------------------------------------------------
@@ -267,8 +222,8 @@ def main(argv=None) -> int:
     print(f"machine: {machine()}")
     stereo = info.frames * info.channels * 4
     print(f"for scale: the whole song as float32 is {stereo / MB:.0f} MB stereo at {info.samplerate} Hz, "
-          f"{stereo / info.channels / MB:.0f} MB mono, {info.frames * 22050 / info.samplerate * 4 / MB:.0f} MB "
-          f"mono at 22050 Hz")
+          f"{stereo / info.channels / MB:.0f} MB mono, {info.frames * 11025 / info.samplerate * 4 / MB:.0f} MB "
+          f"mono at 11025 Hz")
     results = {}
     for case in CASES:
         r = _run_child(["--_child", case, path, str(args.clip)])
@@ -308,8 +263,6 @@ def main(argv=None) -> int:
                   f"{s['chroma_frames']} chroma frames):")
             table(["stage", "peak MB", "time s"],
                   [[r["stage"], f"{r['peak'] / MB:.0f}", f"{r['seconds']:.2f}"] for r in s["stages"]])
-            print(f"block-wise decode equals load_audio's one-call decode bit for bit: {s['blockwise_equal']}")
-            print(f"block-wise chroma equals chroma_features bit for bit: {s['chroma_equal']}")
             print("(a stage's peak is counted above the RSS before it, which holds the decoded song: "
                   "ours' total is about the decode's peak, or the song plus the largest later stage)")
     return 0

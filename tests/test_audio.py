@@ -62,16 +62,33 @@ def test_window_equals_slice_of_full_decode(tmp_path, ext):
         np.testing.assert_allclose(part[200:-200], full[start + 200 : start + part.size - 200], atol=2e-3)
 
 
-def test_mp3_whole_decode_has_no_block_dropouts(tmp_path):
+@pytest.mark.parametrize("block_frames", [1 << 16, None])
+def test_mp3_whole_decode_has_no_block_dropouts(tmp_path, monkeypatch, block_frames):
+    from viral_sklearn import _audio
+
     t = np.arange(44100 * 30) / 44100
     data = (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
     path = write_audio(tmp_path / "long.mp3", np.stack([data, data], 1), 44100)
+    monkeypatch.setattr(_audio, "_BLOCK_FRAMES", 1 << 24)  # one read: the reference
+    whole, _ = load_audio(path)
+    if block_frames is not None:  # ~20 block boundaries, each read after its own seek
+        monkeypatch.setattr(_audio, "_BLOCK_FRAMES", block_frames)
+    else:
+        monkeypatch.undo()  # the library's block size
     y, _ = load_audio(path)
+    np.testing.assert_array_equal(y, whole)
     body = y[5000:-5000]
     # a pure tone never has runs of exact zeros; libsndfile's block reads made them
     assert np.max(np.abs(body)) > 0.25
     runs = np.flatnonzero(np.abs(body) < 1e-7)
     assert runs.size < 50
+
+
+@pytest.mark.parametrize("channels", range(2, 11))
+def test_mix_is_the_float32_mean_of_channels(channels):
+    samples = np.random.default_rng(channels).standard_normal((channels, 9001)).astype(np.float32)
+    y, _ = load_audio(AudioClip.from_array(samples, 8000))
+    np.testing.assert_array_equal(y, samples.T.mean(axis=1, dtype=np.float32))
 
 
 def test_in_memory_audio(tmp_path):

@@ -29,6 +29,7 @@ from viral_sklearn._chorus_algorithm import (  # noqa: E402
     _scan_stream,
     _time_lag_similarity,
     chroma_features,
+    chroma_n_fft,
     find_chorus,
     find_chorus_candidates,
 )
@@ -108,33 +109,64 @@ def songs():
     return out
 
 
+@pytest.fixture(scope="module")
+def pychorus_starts(songs):
+    """pychorus's chorus start of each song, from its chroma (at 22050 Hz,
+    which ``chroma_features`` reproduces: see test_chroma_features_equals_create_chroma)."""
+    out = []
+    for _, length, chroma, clip in songs:
+        with quiet():
+            out.append(ph.find_chorus(chroma, SR, length, clip))
+    return out
+
+
+def _agreement(refs, ours, seeds):
+    """Count of same answers (both None, or starts within AGREE_SEC), the seeds
+    where only one is None, and a report."""
+    agree, none_mismatch, lines = 0, [], []
+    for seed, ref, mine in zip(seeds, refs, ours):
+        if (ref is None) != (mine is None):
+            none_mismatch.append(seed)
+        ok = (ref is None and mine is None) or (
+            ref is not None and mine is not None and abs(ref - mine) <= AGREE_SEC
+        )
+        agree += ok
+        lines.append(f"seed {seed}: pychorus {ref}, ours {mine}{'' if ok else '  <-- differs'}")
+    return agree, none_mismatch, "\n".join(lines)
+
+
 # ----------------------------------------------------------------------
 # (1) same answers as pychorus
 # ----------------------------------------------------------------------
-def test_find_chorus_agrees_with_pychorus(songs):
-    assert len(songs) >= 30
-    agree, lines = 0, []
-    none_mismatch = []
-    n_none = 0
-    for seed, length, chroma, clip in songs:
-        with quiet():
-            ref = ph.find_chorus(chroma, SR, length, clip)
-        ours = find_chorus(chroma, length, clip)
-        if (ref is None) != (ours is None):
-            none_mismatch.append(seed)
-        ok = (ref is None and ours is None) or (
-            ref is not None and ours is not None and abs(ref - ours) <= AGREE_SEC
-        )
-        agree += ok
-        n_none += ref is None
-        lines.append(f"seed {seed}: pychorus {ref}, ours {ours}{'' if ok else '  <-- differs'}")
-        if ours is not None:
-            assert isinstance(ours, float) and 0 <= ours < length
-    rate = agree / len(songs)
-    report = "\n".join(lines)
+def test_chorus_extractor_with_its_defaults_agrees_with_pychorus(songs, pychorus_starts):
+    """The whole chorus step, as users run it (decoded and analysed at its
+    default 11025 Hz, half pychorus's rate), finds pychorus's start within
+    0.5 s on at least 95% of the songs, and finds none exactly where it does."""
+    from viral_sklearn import AudioClip, ChorusExtractor
+
+    assert len(songs) >= 30 and ChorusExtractor().sample_rate == 11025
+    ours = []
+    for seed, length, _, clip in songs:
+        song = AudioClip.from_array(make_song(seed), SR, name=f"seed {seed}")
+        start, _, found = ChorusExtractor(clip_length=clip).find_choruses([song])[0]
+        ours.append(float(start) if found else None)
+    agree, none_mismatch, report = _agreement(pychorus_starts, ours, [s[0] for s in songs])
     assert not none_mismatch, f"None cases differ for seeds {none_mismatch}:\n{report}"
-    assert rate >= 0.95, f"agreement {agree}/{len(songs)} = {rate:.1%} < 95%:\n{report}"
+    assert agree / len(songs) >= 0.95, f"agreement {agree}/{len(songs)}:\n{report}"
+
+
+def test_find_chorus_agrees_with_pychorus(songs, pychorus_starts):
+    """On the same chroma: the finder alone."""
+    assert len(songs) >= 30
+    ours = [find_chorus(chroma, length, clip) for _, length, chroma, clip in songs]
+    for (_, length, _, _), start in zip(songs, ours):
+        if start is not None:
+            assert isinstance(start, float) and 0 <= start < length
+    agree, none_mismatch, report = _agreement(pychorus_starts, ours, [s[0] for s in songs])
+    assert not none_mismatch, f"None cases differ for seeds {none_mismatch}:\n{report}"
+    assert agree / len(songs) >= 0.95, f"agreement {agree}/{len(songs)}:\n{report}"
     # the songs exercise both outcomes
+    n_none = sum(ref is None for ref in pychorus_starts)
     assert 0 < n_none < len(songs) // 2, report
 
 
@@ -169,6 +201,114 @@ def test_chroma_features_equals_create_chroma(tmp_path):
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-7)
     # float64 or int16-range input is cast to float32 first, as librosa.load gives
     np.testing.assert_allclose(chroma_features(y.astype(np.float64), SR), ours, rtol=1e-6, atol=1e-7)
+
+
+def _power_spectrogram(y, sr, n_fft):
+    import librosa
+
+    return np.abs(librosa.stft(y, n_fft=n_fft)) ** 2  # pychorus's S, (bins, frames)
+
+
+def _spectra():
+    """(name, power spectrogram (bins, frames) float32, sr, n_fft) covering real
+    songs, detuned tones, ties (quantized values), silent frames, and rates
+    where piptrack's 4000 Hz or 150 Hz bound falls outside the spectrum."""
+    rng = np.random.default_rng(0)
+    out = []
+    for sr in (22050, 11025):
+        y = make_song(5, seconds=(20.0, 22.0))
+        if sr != SR:
+            import soxr
+
+            y = soxr.resample(y, SR, sr).astype(np.float32)
+        out.append((f"song@{sr}", _power_spectrogram(y, sr, chroma_n_fft(sr)), sr, chroma_n_fft(sr)))
+    t = np.arange(6 * 11025) / 11025
+    detuned = sum(np.sin(2 * np.pi * 440 * 2 ** ((k + 0.31) / 12) * t) for k in (0, 4, 7)).astype(np.float32)
+    out.append(("detuned", _power_spectrogram(detuned, 11025, 8192), 11025, 8192))
+    ties = np.round(rng.exponential(1.0, (1025, 40)) * 4).astype(np.float32)  # many equal neighbours
+    ties[:, :3] = 0  # silent frames
+    for sr in (11025, 7000, 250):  # 7000: band up to sr/2 - one bin; 250: no bin >= 150 Hz below sr/2
+        out.append((f"ties@{sr}", ties, sr, 2048))
+    return out
+
+
+@pytest.mark.parametrize("name, S, sr, n_fft", _spectra(), ids=lambda v: v if isinstance(v, str) else "")
+def test_spectral_peaks_are_piptracks(name, S, sr, n_fft):
+    """The (pitch, magnitude) pairs equal librosa.piptrack's non-zero entries,
+    bit for bit, whatever the blocks of frames."""
+    import librosa
+
+    from viral_sklearn._chorus_algorithm import _peak_band, _spectral_peaks
+
+    pitch, mag = librosa.piptrack(S=S, sr=sr, n_fft=n_fft)
+    nz = pitch > 0
+    ref = np.stack([pitch[nz], mag[nz]])
+    frames = np.ascontiguousarray(S.T)
+    band = _peak_band(sr, n_fft)
+    found = [_spectral_peaks(frames[i : i + 7], band, sr, n_fft) for i in range(0, frames.shape[0], 7)]
+    ours = np.stack([np.concatenate([p for p, _ in found]), np.concatenate([m for _, m in found])])
+    assert ours.dtype == ref.dtype == np.float32
+    order = lambda a: a[:, np.lexsort(a[::-1])]  # noqa: E731  (sort the pairs by pitch, then magnitude)
+    np.testing.assert_array_equal(order(ours), order(ref))
+    if sr == 250:
+        assert ours.shape[1] == 0
+
+
+@pytest.mark.parametrize("sr", [22050, 11025, 8000])
+def test_chroma_features_equals_librosa_chroma_stft(sr):
+    """Tuning included: a song detuned by a third of a semitone (librosa's
+    estimate moves the filter bank; a different tuning would move the chroma
+    by far more than float32 rounding)."""
+    import librosa
+
+    rng = np.random.default_rng(sr)
+    t = np.arange(8 * sr) / sr
+    notes = 220 * 2 ** ((rng.integers(0, 24, 16) + 0.33) / 12)
+    f = np.repeat(notes, t.size // notes.size + 1)[: t.size]
+    y = (np.sin(2 * np.pi * np.cumsum(f) / sr) + 0.3 * np.sin(4 * np.pi * np.cumsum(f) / sr)).astype(np.float32)
+    n_fft = chroma_n_fft(sr)
+    S = _power_spectrogram(y, sr, n_fft)
+    tuning = librosa.estimate_tuning(S=S, sr=sr, n_fft=n_fft)
+    assert tuning == pytest.approx(0.33, abs=0.05)
+    ref = librosa.feature.chroma_stft(S=S, sr=sr)
+    ours = chroma_features(y, sr)
+    assert ours.shape == ref.shape == (12, 1 + y.size // (n_fft // 4))
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=2e-6)
+
+
+def test_chroma_features_in_two_passes_equals_one(monkeypatch):
+    """Songs whose spectrogram exceeds 64 MB compute it twice instead of keeping it."""
+    from viral_sklearn import _chorus_algorithm
+
+    y = make_song(7, seconds=(30.0, 35.0))
+    once = chroma_features(y, SR)
+    monkeypatch.setattr(_chorus_algorithm, "_KEEP_SPECTROGRAM_ELEMENTS", 0)
+    np.testing.assert_array_equal(chroma_features(y, SR), once)
+
+
+def test_chroma_n_fft_keeps_pychorus_window_in_seconds():
+    assert chroma_n_fft(22050) == 2**14  # pychorus's N_FFT
+    assert [chroma_n_fft(r) for r in (8000, 11025, 16000, 44100, 48000, 96000)] == [
+        2**13, 2**13, 2**14, 2**15, 2**15, 2**16]
+    for r in (8000, 11025, 16000, 22050, 44100, 96000):  # window within sqrt(2) of 0.743 s
+        assert 2**14 / 22050 / 2**0.5 <= chroma_n_fft(r) / r <= 2**14 / 22050 * 2**0.5
+    assert chroma_n_fft(1) == 16
+    for bad in (0, -1, 1.5, True, "22050"):
+        with pytest.raises(ValueError, match="sr must be a positive integer"):
+            chroma_n_fft(bad)
+
+
+def test_chroma_at_11025_is_the_chroma_at_22050_without_its_top_octave():
+    """Same frames, and nearly the same values: the 5.5-11 kHz band it lacks
+    weighs little (the test songs have harmonics up to ~3 kHz, and noise)."""
+    import soxr
+
+    y = make_song(11, seconds=(30.0, 35.0))
+    full = chroma_features(y, SR)
+    half = chroma_features(soxr.resample(y, SR, 11025).astype(np.float32), 11025)
+    assert half.shape == full.shape
+    assert np.abs(half - full).max() < 0.02
+    assert np.corrcoef(half.ravel(), full.ravel())[0, 1] > 0.999
 
 
 def test_chroma_features_of_silence_is_zero_and_quiet():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from viral_sklearn import ChorusExtractor
 from viral_sklearn.datasets import make_songs, score_chorus_detection
@@ -10,10 +11,40 @@ from viral_sklearn.datasets import make_songs, score_chorus_detection
 CLIP = 6.0
 
 
-def test_chorus_hit_rate_beats_first_seconds(tmp_path):
-    songs = make_songs(20, tmp_path, duration=(28.0, 34.0), chorus_length=CLIP, sample_rates=(22050,),
-                       random_state=7, n_jobs=2)
-    windows = ChorusExtractor(clip_length=CLIP, n_jobs=2).find_choruses(songs.paths)
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """30 generated MP3 songs (22.05 and 44.1 kHz, stereo) and our chorus windows."""
+    songs = make_songs(30, tmp_path_factory.mktemp("corpus"), duration=(28.0, 34.0), chorus_length=CLIP,
+                       sample_rates=(22050, 44100), random_state=7, n_jobs=2)
+    return songs, ChorusExtractor(clip_length=CLIP, n_jobs=2).find_choruses(songs.paths)
+
+
+def test_same_start_as_pychorus_on_generated_songs(corpus):
+    """The issue's agreement on the generator's songs: our chorus step with its
+    defaults (11025 Hz analysis) against pychorus's own
+    ``find_and_output_chorus`` on the files (its decode at 22050 Hz)."""
+    import contextlib
+    import io
+    import warnings
+
+    from pychorus.helpers import find_and_output_chorus
+
+    songs, windows = corpus
+    assert len(songs) >= 30
+    report, agree = [], 0
+    for path, (start, _, found) in zip(songs.paths, windows):
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore", DeprecationWarning)  # pychorus's scipy.ndimage.filters
+            ref = find_and_output_chorus(path, None, CLIP)
+        ours = float(start) if found else None
+        ok = (ref is None and ours is None) or (ref is not None and ours is not None and abs(ref - ours) <= 0.5)
+        agree += ok
+        report.append(f"{path}: pychorus {ref}, ours {ours}{'' if ok else '  <-- differs'}")
+    assert agree / len(songs) >= 0.95, "\n".join(report)
+
+
+def test_chorus_hit_rate_beats_first_seconds(corpus):
+    songs, windows = corpus
     truth = list(songs.truth["chorus_times"])
     detected = [(s, s + d) for s, d, _ in windows]
     first = [(0.0, CLIP)] * len(songs)

@@ -68,8 +68,8 @@ class ChorusExtractor(SongTransformer):
 
     The chorus is found with the pychorus algorithm (chroma self-similarity,
     time-lag line detection; our vectorized float32 implementation, same
-    answer as ``pychorus.find_chorus``), on the song decoded once at
-    ``sample_rate`` and mixed to mono.  The output is a light reference to the
+    answer as ``pychorus.find_chorus`` on the same chroma), on the song
+    decoded once at ``sample_rate`` and mixed to mono.  The output is a light reference to the
     window, not samples: the next step decodes only the chorus.
 
     Parameters
@@ -78,8 +78,13 @@ class ChorusExtractor(SongTransformer):
         Length of the chorus window in seconds (the notebook's 20 s).  Songs
         no longer than this are kept whole (``chorus_found=False``; the mel
         step pads them with silence).
-    sample_rate : int, default=22050
-        Rate at which songs are analysed (pychorus loads at 22050 Hz).
+    sample_rate : int, default=11025
+        Rate at which songs are decoded and analysed.  The chroma's FFT size
+        follows it (:func:`~viral_sklearn.chroma_n_fft`: the same 0.74 s window
+        and 0.19 s hop at any rate).  pychorus analyses at 22050 Hz, which this
+        reproduces to float32 rounding; 11025 Hz drops only the 5.5-11 kHz band
+        from the chroma and halves its cost, and finds the same chorus start as
+        pychorus (within 0.5 s) on every song of the test corpora.
     fallback : {"loudest", "middle", "start", "raise"}, default="loudest"
         What to keep when no chorus is detected: the ``clip_length`` window of
         highest energy (choruses are usually the loudest part), the middle of
@@ -116,7 +121,7 @@ class ChorusExtractor(SongTransformer):
     }
 
     def __init__(
-        self, *, clip_length=20.0, sample_rate=22050, fallback="loudest", n_jobs=None, memory=None, verbose=False
+        self, *, clip_length=20.0, sample_rate=11025, fallback="loudest", n_jobs=None, memory=None, verbose=False
     ):
         self.clip_length = clip_length
         self.sample_rate = sample_rate

@@ -16,6 +16,7 @@ def make_viral_pipeline(
     *,
     clip_length: float = 20.0,
     sample_rate: int = 22050,
+    chorus_sample_rate: int = 11025,
     n_mels: int = 64,
     hidden_size: int = 64,
     lr: float = 5e-3,
@@ -38,7 +39,10 @@ def make_viral_pipeline(
     clip_length : float, default=20.0
         Chorus window in seconds; the mel step uses the same duration.
     sample_rate : int, default=22050
-        Analysis and mel sample rate.
+        Rate at which the mel step decodes the chorus window.
+    chorus_sample_rate : int, default=11025
+        Rate at which the chorus step decodes and analyses whole songs
+        (``chorus__sample_rate``; see :class:`ChorusExtractor`).
     n_mels : int, default=64
     hidden_size : int, default=64
         LSTM hidden size (``clf__module__hidden_size``).
@@ -77,7 +81,7 @@ def make_viral_pipeline(
         [
             ("mono", MonoMixer()),
             ("chorus", ChorusExtractor(
-                clip_length=clip_length, sample_rate=sample_rate, n_jobs=n_jobs, memory=memory, verbose=verbose,
+                clip_length=clip_length, sample_rate=chorus_sample_rate, n_jobs=n_jobs, memory=memory, verbose=verbose,
             )),
             ("mel", MelSpectrogramTransformer(
                 sample_rate=sample_rate, duration=clip_length, n_mels=n_mels, n_jobs=n_jobs, memory=memory,
