@@ -40,6 +40,7 @@ def test_same_start_as_pychorus_on_generated_songs(corpus):
         ok = (ref is None and ours is None) or (ref is not None and ours is not None and abs(ref - ours) <= 0.5)
         agree += ok
         report.append(f"{path}: pychorus {ref}, ours {ours}{'' if ok else '  <-- differs'}")
+    print(f"same start as pychorus (0.5 s): {agree}/{len(songs)}")
     assert agree / len(songs) >= 0.95, "\n".join(report)
 
 
