@@ -84,6 +84,24 @@ def test_mp3_whole_decode_has_no_block_dropouts(tmp_path, monkeypatch, block_fra
     assert runs.size < 50
 
 
+@pytest.mark.parametrize("dtype, subtype", [("int16", "PCM_16"), ("int32", "PCM_32"), ("uint8", "PCM_U8")])
+def test_integer_arrays_are_pcm_scaled_like_soundfile_reads_files(tmp_path, dtype, subtype):
+    """An integer array is PCM: it decodes to the samples soundfile's float read
+    of the same PCM file gives."""
+    import soundfile as sf
+
+    path = tmp_path / "pcm.wav"
+    sf.write(path, (0.9 * tone(0.5, 8000, channels=2)).astype(np.float32), 8000, subtype=subtype)
+    ref = sf.read(path, dtype="float32")[0]
+    if dtype == "uint8":  # soundfile reads no uint8: rebuild the file's offset-binary bytes
+        pcm = (sf.read(path, dtype="int16")[0].astype(np.int32) // 256 + 128).astype(np.uint8)
+    else:
+        pcm = sf.read(path, dtype=dtype)[0]
+    y, _ = load_audio(AudioClip.from_array(pcm.T, 8000))
+    np.testing.assert_array_equal(y, ref.mean(axis=1, dtype=np.float32))
+    assert 0.1 < np.abs(y).max() <= 1.0  # full scale is 1, not 32767
+
+
 @pytest.mark.parametrize("channels", range(2, 11))
 def test_mix_is_the_float32_mean_of_channels(channels):
     samples = np.random.default_rng(channels).standard_normal((channels, 9001)).astype(np.float32)

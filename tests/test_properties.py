@@ -141,7 +141,12 @@ def test_any_array_loads_finite_float32_or_raises_audio_load_error(samples, rate
     assert y.dtype == np.float32 and y.ndim == 1 and np.isfinite(y).all()
     assert sr == rate and y.size == samples.shape[-1]
     if samples.ndim == 1:
-        np.testing.assert_array_equal(y, samples.astype(np.float32))
+        if np.issubdtype(samples.dtype, np.integer):  # PCM: full scale is 2 ** (bits - 1)
+            expected = (samples / 2.0 ** (8 * samples.dtype.itemsize - 1)).astype(np.float32)
+        else:
+            expected = samples.astype(np.float32)
+        np.testing.assert_array_equal(y, expected)
+        assert np.abs(y).max(initial=0) <= 1 or not np.issubdtype(samples.dtype, np.integer)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=SLOW_DATA)

@@ -79,7 +79,9 @@ class AudioClip:
     path : str or None
         The audio file.  Exactly one of ``path`` and ``samples`` is set.
     samples : np.ndarray [shape=(n,) or (channels, n)] or None
-        In-memory audio, floating point, with its ``sample_rate``.
+        In-memory audio with its ``sample_rate``: floating point (full scale
+        is 1.0), or integer PCM, scaled to [-1, 1) when decoded as soundfile
+        reads files (int16 / 32768; unsigned integers are offset binary).
     sample_rate : int or None
         Sample rate of ``samples`` in Hz (unused for files).
     mix : {"mean"} or int or None
@@ -119,7 +121,14 @@ class AudioClip:
 
     @classmethod
     def from_array(cls, samples: Any, sample_rate: int, *, name: str | None = None) -> "AudioClip":
-        """Reference in-memory audio of shape ``(n,)`` or ``(channels, n)``."""
+        """Reference in-memory audio of shape ``(n,)`` or ``(channels, n)``.
+
+        Floating-point samples are taken as they are (full scale 1.0); integer
+        samples are PCM and are scaled to [-1, 1) when decoded, as soundfile
+        reads files: ``int16`` by 1/32768, ``int32`` by 2**-31, ``uint8`` as
+        ``(x - 128) / 128``.  So ``(scipy.io.wavfile.read(f)[1].T, rate)``
+        and ``soundfile.read(f)`` give the same features.
+        """
         label = name or "<in-memory audio>"
         arr = np.asarray(samples)
         if arr.ndim not in (1, 2):
@@ -405,11 +414,25 @@ def _decode_torchcodec(path: str, sr: int | None, mix, offset: float, duration: 
     return _Resampler(native, out_sr)(mono, last=True), out_sr
 
 
+def _pcm_to_float(samples: np.ndarray) -> np.ndarray:
+    """Samples as float32; integers are PCM, scaled to [-1, 1) as soundfile reads
+    them: signed by ``2 ** (bits - 1)`` (int16 / 32768), unsigned as offset binary
+    (8-bit WAV: ``(x - 128) / 128``)."""
+    if not np.issubdtype(samples.dtype, np.integer):
+        return np.asarray(samples, dtype=np.float32)
+    half = 2.0 ** (8 * samples.dtype.itemsize - 1)
+    x = samples.astype(np.float64)
+    if np.issubdtype(samples.dtype, np.unsignedinteger):
+        x -= half
+    x /= half
+    return x.astype(np.float32)
+
+
 def _decode_array(clip: AudioClip, sr: int | None):
     native = clip.sample_rate
     start = int(round(clip.offset * native))
     stop = None if clip.duration is None else start + int(round(clip.duration * native))
-    block = np.asarray(clip.samples[:, start:stop], dtype=np.float32).T
+    block = _pcm_to_float(clip.samples[:, start:stop]).T
     mono = _mix_block(block, clip.mix, clip.label)
     out_sr = sr or native
     return _Resampler(native, out_sr)(np.ascontiguousarray(mono), last=True), out_sr
