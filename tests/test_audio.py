@@ -212,3 +212,43 @@ def test_as_clips_accepts_what_users_have(tmp_path):
 def test_as_clips_rejects(X, error, match):
     with pytest.raises(error, match=match):
         as_clips(X)
+
+
+def test_quiet_stderr_restores_fd2_when_threads_overlap():
+    """Two threads silencing mpg123 at once, leaving in either order: fd 2 is
+    silenced while any is inside, and points back to the original after."""
+    import os
+    import threading
+
+    from viral_sklearn._audio import _quiet_stderr
+
+    def target():
+        st = os.fstat(2)
+        return st.st_dev, st.st_ino
+
+    original = target()
+    null = os.stat(os.devnull)
+    for first_out in ("a", "b"):
+        inside = {name: threading.Event() for name in "ab"}
+        leave = {name: threading.Event() for name in "ab"}
+        seen = {}
+
+        def worker(name):
+            with _quiet_stderr():
+                inside[name].set()
+                leave[name].wait(10)
+                seen[name] = target()
+
+        threads = {name: threading.Thread(target=worker, args=(name,)) for name in "ab"}
+        threads["a"].start()
+        inside["a"].wait(10)
+        threads["b"].start()
+        inside["b"].wait(10)
+        second_out = "b" if first_out == "a" else "a"
+        leave[first_out].set()
+        threads[first_out].join(10)
+        assert target() == (null.st_dev, null.st_ino)  # the other is still inside
+        leave[second_out].set()
+        threads[second_out].join(10)
+        assert seen[first_out] == seen[second_out] == (null.st_dev, null.st_ino)
+        assert target() == original

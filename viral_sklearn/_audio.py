@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import threading
 from typing import Any, Iterable
 
 import numpy as np
@@ -31,23 +32,42 @@ _MPEG_FORMATS = frozenset({"MPEG", "MP3"})
 _MPEG_PREROLL = 8 * 1152
 
 
+_STDERR_LOCK = threading.Lock()
+_stderr_state = {"depth": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def _quiet_stderr():
-    """Silence C libraries writing to file descriptor 2 (mpg123's seek notices)."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr: nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
+    """Silence C libraries writing to file descriptor 2 (mpg123's seek notices).
+
+    Thread-safe: the first thread in redirects fd 2 to /dev/null and the last
+    one out restores it, so overlapping uses never leave stderr closed or
+    pointing at /dev/null (which saving and restoring per call would, when two
+    threads exit in the other order).  While any thread is inside, C-level
+    stderr writes of the whole process are dropped; Python's own
+    ``sys.stderr`` is not affected unless it writes to fd 2 directly.
+    """
+    with _STDERR_LOCK:
+        if _stderr_state["depth"] == 0:
             try:
-                yield
-            finally:
-                os.dup2(saved, 2)
+                saved = os.dup(2)
+            except OSError:  # no usable stderr: nothing to silence
+                saved = None
+            if saved is not None:
+                with open(os.devnull, "wb") as devnull:
+                    os.dup2(devnull.fileno(), 2)
+            _stderr_state["saved"] = saved
+        _stderr_state["depth"] += 1
+    try:
+        yield
     finally:
-        os.close(saved)
+        with _STDERR_LOCK:
+            _stderr_state["depth"] -= 1
+            saved = _stderr_state["saved"]
+            if _stderr_state["depth"] == 0 and saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
+                _stderr_state["saved"] = None
 
 
 class AudioLoadError(ValueError):
@@ -281,7 +301,8 @@ def audio_info(path: str | os.PathLike) -> dict:
     import soundfile as sf
 
     try:
-        info = sf.info(path)
+        with _quiet_stderr():  # mpg123's notices on truncated MP3s
+            info = sf.info(path)
         if info.frames > 0 and info.samplerate > 0:
             return {
                 "sample_rate": int(info.samplerate),
@@ -352,7 +373,9 @@ class _Resampler:
 def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: float | None):
     import soundfile as sf
 
-    with sf.SoundFile(path) as f:
+    # mpg123 reports on stderr what is described below, and truncated files
+    # ("Xing stream size off") when they are opened
+    with _quiet_stderr(), sf.SoundFile(path) as f:
         native = int(f.samplerate)
         start = int(round(offset * native))
         want = None if duration is None else max(int(round(duration * native)), 0)
@@ -366,20 +389,19 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
             # seek, a few frames early, and those frames are dropped: exact, in
             # bounded memory, for ~3.5% more decoding.  mpg123 reports (ii) on stderr.
             pieces, pos, remaining = [], start, want
-            with _quiet_stderr():
-                while remaining is None or remaining > 0:
-                    n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
-                    preroll = min(pos, _MPEG_PREROLL)
-                    f.seek(min(pos - preroll, max(f.frames, 0)))
-                    block = f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
-                    got = block.shape[0]
-                    pos += got
-                    if remaining is not None:
-                        remaining -= got
-                    done = got < n or remaining == 0
-                    pieces.append(resampler(_mix_block(block, mix, path), last=done))
-                    if done:
-                        break
+            while remaining is None or remaining > 0:
+                n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
+                preroll = min(pos, _MPEG_PREROLL)
+                f.seek(min(pos - preroll, max(f.frames, 0)))
+                block = f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
+                got = block.shape[0]
+                pos += got
+                if remaining is not None:
+                    remaining -= got
+                done = got < n or remaining == 0
+                pieces.append(resampler(_mix_block(block, mix, path), last=done))
+                if done:
+                    break
             y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
             return np.ascontiguousarray(y, dtype=np.float32), out_sr
         if start > 0:
