@@ -524,6 +524,7 @@ def test_inconsistent_length_raises():
         (np.zeros(1000), 0, {}, "sr must be a positive integer"),
         (np.zeros(1000), 22050.0, {}, "sr must be a positive integer"),
         (np.zeros(1000), SR, {"n_fft": 0}, "n_fft must be a positive integer"),
+        (np.zeros(1000), SR, {"n_fft": 3}, "n_fft must be a positive integer >= 4, got 3"),
     ],
 )
 def test_chroma_features_validation(y, sr, kwargs, match):

@@ -69,8 +69,8 @@ class ChorusExtractor(SongTransformer):
     The chorus is found with the pychorus algorithm (chroma self-similarity,
     time-lag line detection; our vectorized float32 implementation, same
     answer as ``pychorus.find_chorus`` on the same chroma), on the song
-    decoded once at ``sample_rate`` and mixed to mono.  The output is a light reference to the
-    window, not samples: the next step decodes only the chorus.
+    decoded once at ``sample_rate`` and mixed to mono.  The output is a light
+    reference to the window, not samples: the next step decodes only the chorus.
 
     Parameters
     ----------
