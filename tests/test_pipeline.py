@@ -89,6 +89,10 @@ def test_params_reach_every_step_and_clone_round_trips():
     assert params["mel__n_mels"] == 64 and params["clf__module__hidden_size"] == 64
     assert params["clf__lr"] == 5e-3 and params["clf__batch_size"] == 16 and params["clf__max_epochs"] == 50
     assert params["clf__random_state"] == 42
+    # whole songs are analysed at 11025 Hz, the chorus window decoded at 22050 Hz
+    assert params["chorus__sample_rate"] == 11025 and params["mel__sample_rate"] == 22050
+    rates = make_viral_pipeline(sample_rate=16000, chorus_sample_rate=22050).get_params()
+    assert rates["chorus__sample_rate"] == 22050 and rates["mel__sample_rate"] == 16000
     pipe.set_params(chorus__clip_length=10.0, mel__duration=10.0, clf__module__hidden_size=32, clf__lr=1e-3)
     twin = clone(pipe)
     for key in ("chorus__clip_length", "mel__duration", "clf__module__hidden_size", "clf__lr"):
