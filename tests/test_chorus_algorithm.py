@@ -209,36 +209,41 @@ def _power_spectrogram(y, sr, n_fft):
     return np.abs(librosa.stft(y, n_fft=n_fft)) ** 2  # pychorus's S, (bins, frames)
 
 
-def _spectra():
-    """(name, power spectrogram (bins, frames) float32, sr, n_fft) covering real
-    songs, detuned tones, ties (quantized values), silent frames, and rates
-    where piptrack's 4000 Hz or 150 Hz bound falls outside the spectrum."""
-    rng = np.random.default_rng(0)
-    out = []
-    for sr in (22050, 11025):
+SPECTRA = ("song@22050", "song@11025", "detuned", "ties@11025", "ties@7000", "ties@250")
+
+
+def _spectrum(name):
+    """(power spectrogram (bins, frames) float32, sr, n_fft) for a case of
+    SPECTRA: real songs, a detuned chord, ties (quantized values) with silent
+    frames, and rates where piptrack's 4000 Hz bound reaches the Nyquist bin
+    (7000 Hz) or no bin is at least 150 Hz (250 Hz)."""
+    kind, rate = name.split("@") if "@" in name else (name, "11025")
+    sr = int(rate)
+    if kind == "song":
         y = make_song(5, seconds=(20.0, 22.0))
         if sr != SR:
             import soxr
 
             y = soxr.resample(y, SR, sr).astype(np.float32)
-        out.append((f"song@{sr}", _power_spectrogram(y, sr, chroma_n_fft(sr)), sr, chroma_n_fft(sr)))
-    t = np.arange(6 * 11025) / 11025
-    detuned = sum(np.sin(2 * np.pi * 440 * 2 ** ((k + 0.31) / 12) * t) for k in (0, 4, 7)).astype(np.float32)
-    out.append(("detuned", _power_spectrogram(detuned, 11025, 8192), 11025, 8192))
-    ties = np.round(rng.exponential(1.0, (1025, 40)) * 4).astype(np.float32)  # many equal neighbours
+        return _power_spectrogram(y, sr, chroma_n_fft(sr)), sr, chroma_n_fft(sr)
+    if kind == "detuned":
+        t = np.arange(6 * sr) / sr
+        chord = sum(np.sin(2 * np.pi * 440 * 2 ** ((k + 0.31) / 12) * t) for k in (0, 4, 7)).astype(np.float32)
+        return _power_spectrogram(chord, sr, 8192), sr, 8192
+    ties = np.round(np.random.default_rng(0).exponential(1.0, (1025, 40)) * 4).astype(np.float32)
     ties[:, :3] = 0  # silent frames
-    for sr in (11025, 7000, 250):  # 7000: band up to sr/2 - one bin; 250: no bin >= 150 Hz below sr/2
-        out.append((f"ties@{sr}", ties, sr, 2048))
-    return out
+    return ties, sr, 2048
 
 
-@pytest.mark.parametrize("name, S, sr, n_fft", _spectra(), ids=lambda v: v if isinstance(v, str) else "")
-def test_spectral_peaks_are_piptracks(name, S, sr, n_fft):
+@pytest.mark.parametrize("name", SPECTRA)
+def test_spectral_peaks_are_piptracks(name):
     """The (pitch, magnitude) pairs equal librosa.piptrack's non-zero entries,
     bit for bit, whatever the blocks of frames."""
     import librosa
 
     from viral_sklearn._chorus_algorithm import _peak_band, _spectral_peaks
+
+    S, sr, n_fft = _spectrum(name)
 
     pitch, mag = librosa.piptrack(S=S, sr=sr, n_fft=n_fft)
     nz = pitch > 0
