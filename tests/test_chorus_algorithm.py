@@ -281,6 +281,23 @@ def test_chroma_features_equals_librosa_chroma_stft(sr):
     np.testing.assert_allclose(ours, ref, rtol=0, atol=2e-6)
 
 
+@pytest.mark.filterwarnings("ignore:n_fft=4095 is too large:UserWarning")  # librosa, on the reference
+@pytest.mark.parametrize("n_fft, n", [(1001, 5000), (1001, 5250), (1000, 5250), (4095, 3 * 1023 + 1), (7, 40)])
+def test_chroma_features_frames_and_values_for_any_n_fft(n_fft, n):
+    """Odd FFT sizes and lengths on a hop boundary: librosa's frame count and values."""
+    import librosa
+
+    y = make_song(3, seconds=(2.0, 3.0))[:n]
+    S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=n_fft // 4)) ** 2
+    # librosa infers an even n_fft from S's bins inside chroma_stft and its tuning
+    # estimate: an odd one must be passed to both
+    tuning = librosa.estimate_tuning(S=S, sr=SR, n_fft=n_fft, bins_per_octave=12)
+    ref = librosa.feature.chroma_stft(S=S, sr=SR, n_fft=n_fft, tuning=tuning)
+    ours = chroma_features(y, SR, n_fft=n_fft)
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=2e-6)
+
+
 def test_chroma_features_in_two_passes_equals_one(monkeypatch):
     """Songs whose spectrogram exceeds 64 MB compute it twice instead of keeping it."""
     from viral_sklearn import _chorus_algorithm

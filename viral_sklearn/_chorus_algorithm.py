@@ -733,7 +733,9 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int | None = None) -> np.n
     Returns
     -------
     np.ndarray [shape=(12, n_frames), dtype=float32]
-        ``n_frames = 1 + n_samples // (n_fft // 4)``; each frame scaled to a
+        ``n_frames = 1 + (n_samples - n_fft % 2) // (n_fft // 4)`` (librosa's
+        count for centred frames: ``1 + n_samples // hop`` for an even
+        ``n_fft``); each frame scaled to a
         maximum of 1.  Silence gives all-zero frames (and tuning 0, silently).
         Finite, however loud the audio: a peak above 2**32 is first scaled
         down by a power of two.
@@ -773,7 +775,7 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int | None = None) -> np.n
         # scaling by a power of two is exact: bring the peak to 1.
         arr = np.ldexp(arr, -math.ceil(math.log2(peak))).astype(np.float32, copy=False)
 
-    n_frames = 1 + arr.size // (n_fft // 4)
+    n_frames = _n_frames(arr.size, n_fft)
     n_bins = 1 + n_fft // 2
     store = np.empty((n_frames, n_bins), dtype=np.float32) if n_frames * n_bins <= _KEEP_SPECTROGRAM_ELEMENTS else None
     band = _peak_band(sr, n_fft)
@@ -797,7 +799,7 @@ def _power_blocks(y: np.ndarray, n_fft: int, out: np.ndarray | None = None):
     yielded arrays are its rows."""
     hop = n_fft // 4
     pad = n_fft // 2
-    n_frames = 1 + y.size // hop
+    n_frames = _n_frames(y.size, n_fft)
     window = _hann(n_fft)
     for f0 in range(0, n_frames, _STFT_BLOCK_FRAMES):
         f1 = min(f0 + _STFT_BLOCK_FRAMES, n_frames)
@@ -815,6 +817,12 @@ def _power_blocks(y: np.ndarray, n_fft: int, out: np.ndarray | None = None):
         np.abs(spectrum, out=power)  # |X| ** 2 as pychorus computes it (and faster than re² + im²)
         np.square(power, out=power)
         yield power
+
+
+def _n_frames(n_samples: int, n_fft: int) -> int:
+    """Centred frames of hop ``n_fft // 4`` over ``n_samples`` padded by
+    ``n_fft // 2`` each side, as librosa counts them."""
+    return 1 + (n_samples + 2 * (n_fft // 2) - n_fft) // (n_fft // 4)
 
 
 @functools.lru_cache(maxsize=64)
