@@ -123,12 +123,10 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
     store = np.empty((1 + y.size // (n_fft // 4), 1 + n_fft // 2), dtype=np.float32)
     for _ in ca._power_blocks(y, n_fft, out=store):
         pass
-    band = ca._peak_band(sr, n_fft)
 
     def peaks_and_tuning():
-        found = [ca._spectral_peaks(store[i : i + ca._STFT_BLOCK_FRAMES], band, sr, n_fft)
-                 for i in range(0, store.shape[0], ca._STFT_BLOCK_FRAMES)]
-        return ca._tuning_from_peaks(np.concatenate([p for p, _ in found]), np.concatenate([m for _, m in found]))
+        blocks = (store[i : i + ca._STFT_BLOCK_FRAMES] for i in range(0, store.shape[0], ca._STFT_BLOCK_FRAMES))
+        return ca._estimate_tuning(blocks, sr, n_fft)
 
     def power():
         for _ in ca._power_blocks(y, n_fft, out=store):

@@ -778,9 +778,7 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int | None = None) -> np.n
     n_frames = _n_frames(arr.size, n_fft)
     n_bins = 1 + n_fft // 2
     store = np.empty((n_frames, n_bins), dtype=np.float32) if n_frames * n_bins <= _KEEP_SPECTROGRAM_ELEMENTS else None
-    band = _peak_band(sr, n_fft)
-    peaks = [_spectral_peaks(power, band, sr, n_fft) for power in _power_blocks(arr, n_fft, out=store)]
-    tuning = _tuning_from_peaks(np.concatenate([p for p, _ in peaks]), np.concatenate([m for _, m in peaks]))
+    tuning = _estimate_tuning(_power_blocks(arr, n_fft, out=store), sr, n_fft)
     bank = _chroma_bank(sr, n_fft, tuning)
     if store is not None:
         raw = store @ bank
@@ -896,11 +894,18 @@ def _spectral_peaks(power: np.ndarray, band: tuple[int, int], sr: int, n_fft: in
     return pitch, magnitude
 
 
-def _tuning_from_peaks(pitch: np.ndarray, magnitude: np.ndarray) -> float:
-    """``librosa.estimate_tuning``'s last step: the pitches of the peaks at least
-    as strong as their median, through ``librosa.pitch_tuning``."""
+def _estimate_tuning(blocks, sr: int, n_fft: int) -> float:
+    """``librosa.estimate_tuning(S=S, sr=sr, n_fft=n_fft, bins_per_octave=12)``
+    for the power spectrogram given as consecutive blocks of frames (each
+    ``(frames, 1 + n_fft // 2)``): piptrack's peaks (:func:`_spectral_peaks`),
+    then the pitches of those at least as strong as their median, through
+    ``librosa.pitch_tuning``."""
     import librosa
 
+    band = _peak_band(sr, n_fft)
+    peaks = [_spectral_peaks(power, band, sr, n_fft) for power in blocks]
+    pitch = np.concatenate([p for p, _ in peaks])
+    magnitude = np.concatenate([m for _, m in peaks])
     positive = pitch > 0
     pitch, magnitude = pitch[positive], magnitude[positive]
     threshold = np.median(magnitude) if magnitude.size else 0.0
