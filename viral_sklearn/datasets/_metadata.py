@@ -1,0 +1,237 @@
+"""load_dataset: song paths and labels from a metadata table and an audio folder."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Sequence
+
+import numpy as np
+
+from .._audio import AudioLoadError, _check_file, audio_info
+
+__all__ = ["DatasetError", "load_dataset"]
+
+
+class DatasetError(ValueError):
+    """The metadata table or its audio files cannot make a dataset.
+
+    Attributes
+    ----------
+    rows : list of dict
+        For errors about files: one ``{"row", "id", "path", "reason"}`` per bad row
+        (rows numbered from 0, as ``DataFrame.iloc``); empty otherwise.
+    """
+
+    def __init__(self, message: str, rows: list | None = None):
+        super().__init__(message)
+        self.rows = list(rows or [])
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.rows))
+
+
+#: extensions that mark an id as already naming its file
+_AUDIO_EXTENSIONS = frozenset(
+    ".mp3 .wav .flac .ogg .oga .opus .m4a .mp4 .aac .aif .aiff .aifc .wma .webm .mka .caf .au .w64".split()
+)
+
+
+def _rows_text(rows: Sequence[int]) -> str:
+    rows = list(rows)
+    return ("row " if len(rows) == 1 else "rows ") + ", ".join(str(r) for r in rows)
+
+
+def _is_empty(value) -> bool:
+    """None, NaN, NA, NaT or a blank string."""
+    import pandas as pd
+
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like cells
+        return False
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def _labels_array(values: list) -> np.ndarray:
+    """Labels as a numpy array, keeping their values (bools stay bool)."""
+    kinds = set()
+    for v in values:
+        if isinstance(v, (bool, np.bool_)):
+            kinds.add("bool")
+        elif isinstance(v, (int, np.integer)):
+            kinds.add("int")
+        elif isinstance(v, (float, np.floating)):
+            kinds.add("float")
+        elif isinstance(v, str):
+            kinds.add("str")
+        else:
+            kinds.add("other")
+    if len(kinds) == 1 and kinds != {"other"}:
+        return np.asarray(values)
+    if kinds <= {"int", "float"}:
+        return np.asarray(values, dtype=float)
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def load_dataset(
+    metadata,
+    audio_dir: str | os.PathLike,
+    *,
+    id_column: str = "id",
+    label_column: str = "label",
+    extension: str | None = ".mp3",
+    check_audio: bool = False,
+    on_error: str = "raise",
+) -> tuple[list[str], np.ndarray]:
+    """Song paths and labels from a metadata table, ready for ``Pipeline.fit``.
+
+    Parameters
+    ----------
+    metadata : str, os.PathLike or pandas.DataFrame
+        A CSV file (ids are read as text, so ``007`` stays ``007``) or a table,
+        with one row per song.
+    audio_dir : str or os.PathLike
+        The folder holding the audio files.
+    id_column, label_column : str, default="id", "label"
+        Columns naming each song's file (its stem, or its full name) and its class.
+    extension : str or None, default=".mp3"
+        Appended to each id to name its file, with or without the dot; ``None``
+        or ``""`` appends nothing.  Ids that already end with an audio extension
+        (``.mp3``, ``.wav``, ``.flac``, ``.ogg``, ``.m4a``, ...) get none added.
+    check_audio : bool, default=False
+        Also open every file's header (:func:`~viral_sklearn.audio_info`) so that
+        files which cannot be decoded are caught now rather than during ``fit``.
+        Without it, a file only has to exist and be non-empty.
+    on_error : {"raise", "skip"}, default="raise"
+        What to do with rows whose file is missing, empty or undecodable:
+        ``"raise"`` one :class:`DatasetError` listing all of them; ``"skip"``
+        drop them with one ``UserWarning`` listing all of them.
+
+    Returns
+    -------
+    paths : list of str
+        ``os.path.join(audio_dir, id + extension)`` for each kept row, in order.
+    labels : np.ndarray, shape (len(paths),)
+        The label column's values, type kept: ints, bools (dtype bool) or
+        strings.
+
+    Raises
+    ------
+    DatasetError
+        Always (whatever ``on_error``): a missing id or label column, an empty
+        table, empty id or label cells, duplicate ids.  With ``on_error="raise"``:
+        any row without a usable file; with ``"skip"``: when no row is left.
+        Rows are numbered from 0 in table order (``DataFrame.iloc``; in a CSV
+        file, row 0 is the line after the header).
+    """
+    import pandas as pd
+
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if isinstance(metadata, pd.DataFrame):
+        df = metadata
+        source = "the metadata table"
+    elif isinstance(metadata, (str, os.PathLike)):
+        path = os.fspath(metadata)
+        source = repr(path)
+        if not os.path.isfile(path):
+            raise DatasetError(f"metadata file {path!r} not found")
+        try:
+            df = pd.read_csv(path, dtype={id_column: str})  # ids stay text: '007' is not 7
+        except pd.errors.EmptyDataError:
+            raise DatasetError(f"metadata file {path!r} is empty") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"cannot read metadata file {path!r} as CSV: {exc}") from None
+    else:
+        raise TypeError(f"metadata must be a CSV path or a pandas DataFrame, got {type(metadata).__name__}")
+    audio_dir = os.fspath(audio_dir)
+
+    # ---- columns ---------------------------------------------------------------
+    missing = [c for c in (id_column, label_column) if c not in df.columns]
+    if missing:
+        what = " and ".join(
+            f"no {'id' if c == id_column else 'label'} column {c!r}" for c in missing
+        )
+        available = ", ".join(repr(str(c)) for c in df.columns) or "none"
+        raise DatasetError(
+            f"{source} has {what}; its columns are: {available} "
+            f"(pass id_column= / label_column= to name them)"
+        )
+    if len(df) == 0:
+        raise DatasetError(f"{source} has no rows")
+
+    ids_raw = df[id_column].tolist()
+    labels_raw = df[label_column].tolist()
+
+    # ---- empty cells and duplicates (never skipped: the table itself is wrong) ----
+    empty_ids = [i for i, v in enumerate(ids_raw) if _is_empty(v)]
+    if empty_ids:
+        raise DatasetError(
+            f"{source}: empty {id_column!r} {'cell' if len(empty_ids) == 1 else 'cells'} in {_rows_text(empty_ids)}"
+        )
+    ids = [str(v).strip() for v in ids_raw]
+    empty_labels = [i for i, v in enumerate(labels_raw) if _is_empty(v)]
+    if empty_labels:
+        raise DatasetError(
+            f"{source}: empty {label_column!r} {'cell' if len(empty_labels) == 1 else 'cells'} in "
+            f"{_rows_text(empty_labels)}; every song needs a label"
+        )
+    seen: dict[str, list[int]] = {}
+    for i, song_id in enumerate(ids):
+        seen.setdefault(song_id, []).append(i)
+    dups = {k: v for k, v in seen.items() if len(v) > 1}
+    if dups:
+        listing = "; ".join(f"{k!r} ({_rows_text(v)})" for k, v in dups.items())
+        raise DatasetError(f"{source}: duplicate {id_column!r} values, each song must appear once: {listing}")
+
+    # ---- files ---------------------------------------------------------------------
+    ext = (extension or "").strip()
+    if ext and not ext.startswith("."):
+        ext = "." + ext
+    paths = []
+    for song_id in ids:
+        has_ext = os.path.splitext(song_id)[1].lower() in _AUDIO_EXTENSIONS
+        paths.append(os.path.join(audio_dir, song_id if has_ext or not ext else song_id + ext))
+
+    bad = []
+    for i, (song_id, path) in enumerate(zip(ids, paths)):
+        try:
+            _check_file(path)
+            if check_audio:
+                audio_info(path)
+        except AudioLoadError as exc:
+            bad.append({"row": i, "id": song_id, "path": path, "reason": exc.reason})
+    if bad:
+        n, n_ok = len(ids), len(ids) - len(bad)
+        listing = "\n".join(f"  row {b['row']}, id {b['id']!r}: {b['path']!r}: {b['reason']}" for b in bad)
+        if on_error == "raise" or n_ok == 0:
+            hint = (
+                'fix or remove them, or pass on_error="skip" to drop them'
+                if on_error == "raise"
+                else "no row is left"
+            )
+            raise DatasetError(
+                f"{len(bad)} of {_count(n, 'row', 'rows')} of {source} "
+                f"{'has' if len(bad) == 1 else 'have'} no usable audio file "
+                f"({_count(n_ok, 'row is', 'rows are')} fine); {hint}:\n{listing}",
+                rows=bad,
+            )
+        warnings.warn(
+            f"skipped {len(bad)} of {_count(n, 'row', 'rows')} of {source} with no usable audio file "
+            f"({_count(n_ok, 'row', 'rows')} kept):\n{listing}",
+            UserWarning,
+            stacklevel=2,
+        )
+        drop = {b["row"] for b in bad}
+        keep = [i for i in range(n) if i not in drop]
+        paths = [paths[i] for i in keep]
+        labels_raw = [labels_raw[i] for i in keep]
+    return paths, _labels_array(labels_raw)
