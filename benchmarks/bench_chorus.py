@@ -2,7 +2,7 @@
 
 For each synthetic song (chord progressions, a chorus repeated 2-4 times among
 distinct verses, plus noise) the chroma is computed once, then
-``pychorus.helpers.find_chorus`` and ``viral_sklearn._chorus_algorithm.find_chorus``
+``pychorus.helpers.find_chorus`` and ``viral_sklearn.chorus._pychorus.find_chorus``
 are timed on the same chroma (best of ``--repeat`` runs each, ``time.perf_counter``).
 Prints a table per song, the overall speed-up and the agreement rate (same start
 within 0.5 s, or both None), then the peak memory of each on a long track
@@ -82,7 +82,7 @@ def pychorus_find(chroma, length, clip):
 
 
 def ours_find(chroma, length, clip):
-    from viral_sklearn._chorus_algorithm import find_chorus
+    from viral_sklearn.chorus._pychorus import find_chorus
 
     return find_chorus(chroma, length, clip)
 
@@ -140,7 +140,7 @@ def memory_child(which: str, path: str, length: float, clip: float) -> None:
 
 
 def measure_memory(minutes: float, clip: float, seed: int) -> None:
-    from viral_sklearn._chorus_algorithm import chroma_features
+    from viral_sklearn.chorus._pychorus import chroma_features
 
     y = make_song(seed, 60 * minutes)
     length = y.shape[0] / SR
@@ -189,7 +189,7 @@ def main(argv=None) -> int:
         memory_child(which, path, float(length), float(clip))
         return 0
 
-    from viral_sklearn._chorus_algorithm import chroma_features
+    from viral_sklearn.chorus._pychorus import chroma_features
 
     ours_find(np.zeros((12, 64), np.float32), 12.0, 1.0)  # imports, not timed
     pychorus_find(np.zeros((12, 64), np.float32), 12.0, 1.0)

@@ -102,7 +102,7 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
     """Time each stage of ours on one song with the library's own functions."""
     import soundfile as sf
 
-    from viral_sklearn import _chorus_algorithm as ca
+    from viral_sklearn.chorus import _pychorus as ca
     from viral_sklearn._audio import AudioClip, _mix_block, _Resampler, load_audio
     from viral_sklearn._mel import mel_db
 

@@ -140,7 +140,7 @@ def _stages(path: str, warm: str, clip: float) -> None:
 
     from viral_sklearn import ChorusExtractor, MelSpectrogramTransformer
     from viral_sklearn._audio import AudioClip, load_audio
-    from viral_sklearn._chorus_algorithm import chroma_features, find_chorus
+    from viral_sklearn.chorus._pychorus import chroma_features, find_chorus
     from viral_sklearn._mel import _clip_mel
 
     _work("ours", warm, 10.0)

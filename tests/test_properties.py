@@ -37,7 +37,7 @@ from viral_sklearn import (
     load_audio,
     mel_db,
 )
-from viral_sklearn._chorus_algorithm import MAX_FRAME_RATE, SMOOTHING_SIZE_SEC
+from viral_sklearn.chorus._pychorus import MAX_FRAME_RATE, SMOOTHING_SIZE_SEC
 
 SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large]
 

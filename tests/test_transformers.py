@@ -13,7 +13,7 @@ from viral_sklearn import (
     SongErrors,
     load_audio,
 )
-from viral_sklearn._chorus import _fallback_start
+from viral_sklearn.chorus._extractor import _fallback_start
 from .conftest import tone, write_audio
 
 
@@ -65,10 +65,11 @@ def _song_with_repeated_chorus(sr=22050, seed=0):
     return y + 0.01 * rng.standard_normal(y.size).astype(np.float32), times
 
 
-def test_chorus_extractor_finds_the_repeated_section():
+@pytest.mark.parametrize("method", ["structure", "pychorus"])
+def test_chorus_extractor_finds_the_repeated_section(method):
     y, times = _song_with_repeated_chorus()
     clip = AudioClip.from_array(y, 22050, name="song")
-    out = ChorusExtractor(clip_length=6).fit_transform([clip])[0]
+    out = ChorusExtractor(clip_length=6, method=method).fit_transform([clip])[0]
     assert out.chorus_found is True
     assert out.duration == 6.0
     assert any(a - 0.6 <= out.offset <= b for a, b in times), (out.offset, times)
@@ -84,8 +85,8 @@ def test_chorus_extractor_same_start_as_pychorus(tmp_path):
     path = write_audio(tmp_path / "song.wav", y, 22050)
     with contextlib.redirect_stdout(io.StringIO()):
         expected = find_and_output_chorus(path, None, 6)
-    start, duration, found = ChorusExtractor(clip_length=6).find_choruses([path])[0]
-    assert found == 1.0 and duration == 6.0
+    start, duration, found, confidence = ChorusExtractor(clip_length=6, method="pychorus").find_choruses([path])[0]
+    assert found == 1.0 and duration == 6.0 and 0.0 < confidence <= 1.0
     assert start == pytest.approx(expected, abs=0.5)
 
 
@@ -101,8 +102,8 @@ def test_chorus_extractor_fallback_when_nothing_repeats():
     loud[22050 * 20 : 22050 * 25] = rng.standard_normal(22050 * 5) * 0.5  # a noise burst, no repetition
     clip = AudioClip.from_array(loud, 22050, name="noise")
     windows = ChorusExtractor(clip_length=5, fallback="loudest").find_choruses([clip])
-    start, duration, found = windows[0]
-    assert found == 0.0 and duration == 5.0
+    start, duration, found, confidence = windows[0]
+    assert found == 0.0 and duration == 5.0 and confidence == 0.0
     assert start == pytest.approx(20.0, abs=0.1)
     middle = ChorusExtractor(clip_length=5, fallback="middle").find_choruses([clip])[0, 0]
     assert middle == pytest.approx(12.5)

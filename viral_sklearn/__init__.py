@@ -4,11 +4,10 @@ scikit-learn transformers over songs (file paths in) and a skorch LSTM classifie
 over the (time x mel) spectrogram of each song's chorus.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from ._audio import AudioClip, AudioLoadError, as_clips, audio_info, load_audio
-from ._chorus import ChorusExtractor, ChorusNotFoundError
-from ._chorus_algorithm import chroma_features, chroma_n_fft, find_chorus
+from .chorus import ChorusExtractor, ChorusNotFoundError, chroma_features, chroma_n_fft, find_chorus
 from ._diagnostics import OverfitReport, overfit_one_batch
 from ._lstm import EpochProgressBar, LSTMClassifier, LSTMModule
 from ._mel import MelSpectrogramTransformer, mel_db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.pipeline import Pipeline
 
-from ._chorus import ChorusExtractor
+from .chorus import ChorusExtractor
 from ._lstm import LSTMClassifier
 from ._mel import MelSpectrogramTransformer
 from ._mono import MonoMixer

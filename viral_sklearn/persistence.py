@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 
-from ._chorus import ChorusExtractor
+from .chorus import ChorusExtractor
 from ._lstm import LSTMClassifier, LSTMModule
 from ._mel import MelSpectrogramTransformer
 from ._mono import MonoMixer

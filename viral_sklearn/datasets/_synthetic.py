@@ -84,6 +84,8 @@ _TEMPO_GRID = np.arange(_TEMPO_RANGE[0], _TEMPO_RANGE[1] + 0.5, 1.0)
 _TABLE_N = 4096
 _FADE_S = 0.004  # fade at every section edge (no clicks)
 _PEAK = 0.89  # peak level after normalisation (MP3 overshoot stays below 1)
+#: shortest duration accepted for form="pop" (the forms at the fastest tempo)
+_POP_SHORTEST = 90.0
 
 
 def _wavetable(harmonics: dict) -> np.ndarray:
@@ -491,8 +493,9 @@ def make_songs(
     n_songs: int = 100,
     out_dir: str | os.PathLike | None = None,
     *,
-    duration: tuple[float, float] | float = (30.0, 45.0),
+    duration: tuple[float, float] | float | None = None,
     chorus_length: float = 8.0,
+    form: str = "short",
     sample_rates: Sequence[int] = (22050, 44100, 48000),
     format: str = "mp3",
     positive_fraction: float = 0.5,
@@ -614,6 +617,10 @@ def make_songs(
     fmt = str(format).lower().lstrip(".")
     if fmt not in _FORMATS:
         raise ValueError(f"format must be one of {sorted(_FORMATS)}, got {format!r}")
+    if form not in ("short", "pop"):
+        raise ValueError(f"form must be 'short' or 'pop', got {form!r}")
+    if duration is None:
+        duration = (30.0, 45.0) if form == "short" else (150.0, 240.0)
     if np.isscalar(duration):
         duration = (duration, duration)
     try:
@@ -625,7 +632,12 @@ def make_songs(
     chorus_length = float(chorus_length)
     if not (np.isfinite(chorus_length) and chorus_length >= 2.0):
         raise ValueError(f"chorus_length must be at least 2 seconds, got {chorus_length!r}")
-    need = min(_shortest_song(t, chorus_length) for t in _TEMPO_GRID)
+    need = min(_shortest_song(t, chorus_length) for t in _TEMPO_GRID) if form == "short" else _POP_SHORTEST
+    if form == "pop" and lo < need:
+        raise ValueError(
+            f"pop songs of {lo:g} s are too short for their forms: the shortest duration must be at "
+            f"least {need:g} s (form='short' makes shorter songs)"
+        )
     if lo < need:
         raise ValueError(
             f"songs of {lo:g} s are too short for two choruses of {chorus_length:g} s plus intro, two "
@@ -660,10 +672,18 @@ def make_songs(
 
     def one_song(i: int) -> dict:
         rng = np.random.default_rng(song_seeds[i])
-        audio, sr, truth = _synth_song(
-            rng, int(labels[i]), duration_range=(lo, hi), chorus_length=chorus_length,
-            sample_rates=rates, verse_hook_rate=float(verse_hook_rate),
-        )
+        if form == "pop":
+            from ._pop import synth_pop_song
+
+            audio, sr, truth = synth_pop_song(
+                rng, int(labels[i]), duration_range=(lo, hi), sample_rates=rates,
+                verse_hook_rate=float(verse_hook_rate),
+            )
+        else:
+            audio, sr, truth = _synth_song(
+                rng, int(labels[i]), duration_range=(lo, hi), chorus_length=chorus_length,
+                sample_rates=rates, verse_hook_rate=float(verse_hook_rate),
+            )
         song_id = f"song_{i:0{width}d}"
         path = os.path.join(out_dir, song_id + ext)
         sf.write(path, audio, sr, format=sf_format, subtype=subtype)

@@ -1,4 +1,4 @@
-"""viral_sklearn._chorus_algorithm against pychorus 0.1, on synthetic songs.
+"""viral_sklearn.chorus._pychorus against pychorus 0.1, on synthetic songs.
 
 pychorus prints ("No choruses were detected...") and uses the deprecated
 ``scipy.ndimage.filters`` namespace (a DeprecationWarning, an error under this
@@ -20,7 +20,7 @@ ph = pytest.importorskip("pychorus.helpers")
 from pychorus.similarity_matrix import Line, TimeLagSimilarityMatrix, TimeTimeSimilarityMatrix  # noqa: E402
 from scipy.signal import argrelextrema  # noqa: E402
 
-from viral_sklearn._chorus_algorithm import (  # noqa: E402
+from viral_sklearn.chorus._pychorus import (  # noqa: E402
     ChorusCandidates,
     _denoise,
     _lines_above,
@@ -241,7 +241,7 @@ def test_spectral_peaks_are_piptracks(name):
     bit for bit, whatever the blocks of frames."""
     import librosa
 
-    from viral_sklearn._chorus_algorithm import _peak_band, _spectral_peaks
+    from viral_sklearn.chorus._pychorus import _peak_band, _spectral_peaks
 
     S, sr, n_fft = _spectrum(name)
 
@@ -300,11 +300,11 @@ def test_chroma_features_frames_and_values_for_any_n_fft(n_fft, n):
 
 def test_chroma_features_in_two_passes_equals_one(monkeypatch):
     """Songs whose spectrogram exceeds 64 MB compute it twice instead of keeping it."""
-    from viral_sklearn import _chorus_algorithm
+    from viral_sklearn.chorus import _pychorus
 
     y = make_song(7, seconds=(30.0, 35.0))
     once = chroma_features(y, SR)
-    monkeypatch.setattr(_chorus_algorithm, "_KEEP_SPECTROGRAM_ELEMENTS", 0)
+    monkeypatch.setattr(_pychorus, "_KEEP_SPECTROGRAM_ELEMENTS", 0)
     np.testing.assert_array_equal(chroma_features(y, SR), once)
 
 

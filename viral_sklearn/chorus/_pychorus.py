@@ -66,7 +66,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
 
-__all__ = ["ChorusCandidates", "chroma_features", "chroma_n_fft", "find_chorus", "find_chorus_candidates"]
+__all__ = ["ChorusCandidates", "chroma_features", "chroma_n_fft", "find_chorus", "find_chorus_candidates", "find_chorus_pychorus"]
 
 # pychorus 0.1 constants (pychorus/constants.py)
 N_FFT = 2**14
@@ -914,3 +914,29 @@ def _estimate_tuning(blocks, sr: int, n_fft: int) -> float:
         return float(
             librosa.pitch_tuning(pitch[magnitude >= threshold], resolution=0.01, bins_per_octave=N_PITCH_CLASSES)
         )
+
+
+# ----------------------------------------------------------------------
+# The method
+# ----------------------------------------------------------------------
+def find_chorus_pychorus(y: np.ndarray, sr: int, clip_length: float) -> "ChorusEstimate":
+    """pychorus's chorus: :func:`find_chorus_candidates` on :func:`chroma_features`.
+
+    The confidence is the best line's score over the most it could have (the
+    number of other lines), 0 when no line is found (``start`` is then
+    ``None``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> find_chorus_pychorus(np.zeros(11025 * 30, dtype=np.float32), 11025, 20.0)
+    ChorusEstimate(start=None, confidence=0.0)
+    """
+    from ._estimate import ChorusEstimate
+
+    candidates = find_chorus_candidates(chroma_features(y, sr), y.size / sr, clip_length)
+    if candidates.best is None:
+        return ChorusEstimate(start=None, confidence=0.0)
+    best_score = int(candidates.scores[candidates.best])
+    confidence = best_score / (candidates.n_lines - 1) if candidates.n_lines > 1 else 0.0
+    return ChorusEstimate(start=candidates.start_sec, confidence=float(confidence))
