@@ -42,8 +42,8 @@ MACHINE_LOCAL_PARAMS = ("memory", "n_jobs", "verbose", "device")
 MAX_FILE_SIZE = 1 << 30
 
 #: the largest safetensors header read (the tensor index and the description);
-#: a default model's is ~3 KB
-MAX_HEADER_SIZE = 256 * 1024
+#: a default model's is ~2 KB; a header this size makes at most ~1.5 MB of Python objects
+MAX_HEADER_SIZE = 64 * 1024
 
 #: the classifier parameters a file stores (the rest are training-time objects
 #: or machine-local)

@@ -49,15 +49,15 @@ def _module_kwargs(path: str, spec: StepSpec) -> dict:
     raw = spec.entry["module"]
     if not isinstance(raw, dict):
         raise _error(path, f"invalid network description for step {spec.name!r}: not a mapping")
-    bad = [k for k, v in raw.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
-    if bad:
-        raise _error(path, f"invalid network description for step {spec.name!r}: {bad} are not numbers")
-    missing = [k for k in _REQUIRED_MODULE_KEYS if k not in raw]
-    if missing:
-        raise _error(path, f"invalid network description for step {spec.name!r}: no {missing}")
     kwargs, _ = check_params(
         path, where, LSTMModule, raw, set(MODULE_CONSTRAINTS), [MODULE_CONSTRAINTS], legacy=False
     )
+    bad = sorted(k for k, v in kwargs.items() if isinstance(v, bool))
+    if bad:
+        raise _error(path, f"invalid network description for step {spec.name!r}: {bad} are booleans, not numbers")
+    missing = [k for k in _REQUIRED_MODULE_KEYS if k not in kwargs]
+    if missing:
+        raise _error(path, f"invalid network description for step {spec.name!r}: no {missing}")
     return kwargs
 
 
