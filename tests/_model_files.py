@@ -117,6 +117,15 @@ def sandbox_dirs(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     return dirs
 
 
-def written_files(dirs: dict[str, Path]) -> list[str]:
-    """Everything that appeared under the sandbox's folders."""
-    return sorted(os.fspath(p) for d in dirs.values() for p in d.rglob("*"))
+def written_files(dirs: dict[str, Path], *, torch_cache_ok: bool = False) -> list[str]:
+    """Everything that appeared under the sandbox's folders.
+
+    ``torch_cache_ok``: leave out the empty ``torchinductor_<user>`` folder that
+    PyTorch itself makes in the temporary directory the first time a process
+    imports ``torch._dynamo`` (its optimizers do, so any training does).
+    """
+    found = sorted(os.fspath(p) for d in dirs.values() for p in d.rglob("*"))
+    if torch_cache_ok:
+        found = [p for p in found if not (Path(p).parent == dirs["tmp"] and Path(p).name.startswith("torchinductor_")
+                                          and Path(p).is_dir() and not any(Path(p).iterdir()))]
+    return found
