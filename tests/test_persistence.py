@@ -16,7 +16,6 @@ import pytest
 import torch
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-
 from sklearn.utils._param_validation import StrOptions
 
 from viral_sklearn import LSTMClassifier, LSTMModule, make_viral_pipeline
@@ -33,6 +32,7 @@ from viral_sklearn.persistence import (
 from viral_sklearn.persistence._description import CLASSIFIER_CONSTRAINTS, SONG_STEP_TYPES, STEP_TYPES
 from viral_sklearn.persistence._format import CLASSIFIER_PARAMS
 from viral_sklearn.persistence._network import MODULE_CONSTRAINTS
+
 from ._model_files import read_raw, sandbox_dirs, write_raw, written_files
 from .conftest import tone, write_audio
 
@@ -323,8 +323,9 @@ def test_load_model_refuses_a_pickle_unless_trusted_and_then_runs_it(tmp_path, c
     marker = tmp_path / "pwned"
     path = tmp_path / "model.joblib"
     joblib.dump(_Payload(str(marker)), path, compress=compress)
-    with pytest.raises(UntrustedPickleError, match=r"model\.joblib' is a pickle or joblib file: loading it would run "
-                                                   r"any code its author put in it, so it is refused.*trust_pickle=True"):
+    refused = (r"model\.joblib' is a pickle or joblib file: loading it would run any code its author put in it, "
+               r"so it is refused.*trust_pickle=True")
+    with pytest.raises(UntrustedPickleError, match=refused):
         load_model(path)
     assert not marker.exists()
     load_model(path, trust_pickle=True)  # the payload is live: trusting the file runs it

@@ -170,7 +170,7 @@ def _set(step, key, value, where="params"):
 def _truncate(keep):
     def edit(path, evil):
         blob = Path(path).read_bytes()
-        Path(path).write_bytes(blob[:keep] if keep > 0 else blob[:keep])
+        Path(path).write_bytes(blob[:keep])
     return edit
 
 
@@ -236,6 +236,8 @@ CASES = {
                              raw=True),
     "trailing_bytes": Case(lambda path, evil: Path(path).write_bytes(Path(path).read_bytes() + b"\0" * 64),
                            r"64 unexpected bytes after the tensor data", raw=True),
+    "fifo_instead_of_a_file": Case(lambda path, evil: (os.remove(path), os.mkfifo(path)), r"not a regular file$",
+                                   raw=True),  # refused without blocking on it
     "file_over_max_file_size": Case(lambda p, evil: None, r"the file is \d+ bytes, more than the 1000 bytes a model "
                                                           r"file may have", kwargs={"max_file_size": 1000}),
     # the description
@@ -274,7 +276,8 @@ def _write_case(name: str, case: Case, model, folder: Path, evil: Path) -> str:
             "duplicate_key": '{"format_version": "1.1", ' + text[1:],
             "deep_nesting": "[" * 30_000 + "]" * 30_000,
             # as many Python objects as a header under the size bound can make
-            "header_full_of_empty_lists": "[" + "[]," * ((MAX_HEADER_SIZE - len(json.dumps(p.index)) - 200) // 3) + "[]]",
+            "header_full_of_empty_lists": "[" + "[]," * ((MAX_HEADER_SIZE - len(json.dumps(p.index)) - 200) // 3)
+            + "[]]",
         }[name]
         return write_raw(path, p.index, text, p.data)
     case.edit(p, evil)

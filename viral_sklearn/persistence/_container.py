@@ -105,36 +105,33 @@ def strict_json(text: str):
     return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
 
 
+def _open_regular(path: str):
+    """Open ``path`` for reading if it is a regular file (a FIFO or a device is refused
+    without blocking on it); returns the file and its size."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _error(path, "not a regular file")
+        return os.fdopen(fd, "rb"), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def sniff(path: str) -> str:
     """``"safetensors"``, ``"pickle"`` (a pickle or a joblib file, maybe compressed) or ``"unknown"``.
 
     Reads the first 16 bytes only.
     """
-    with open(path, "rb") as fh:
+    fh, _ = _open_regular(path)
+    with fh:
         head = fh.read(16)
     if len(head) >= 9 and head[8:9] == b"{":
         return "safetensors"
     if any(head.startswith(magic) for magic in _PICKLE_MAGIC):
         return "pickle"
     return "unknown"
-
-
-def _open_regular(path: str, max_file_size: int):
-    fh = open(path, "rb")
-    try:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise _error(path, "not a regular file")
-        if info.st_size > max_file_size:
-            raise _error(
-                path,
-                f"the file is {info.st_size} bytes, more than the {max_file_size} bytes a model file may have "
-                "(pass a larger max_file_size= to load a bigger model you trust)",
-            )
-        return fh, info.st_size
-    except BaseException:
-        fh.close()
-        raise
 
 
 def _not_safetensors(path: str, head: bytes) -> ModelFormatError:
@@ -160,7 +157,8 @@ def _entry(path: str, name: str, raw) -> TensorEntry:
         or len(shape) > _MAX_NDIM
         or not all(type(d) is int and d >= 0 for d in shape)
     ):
-        raise _error(path, f"{where}: shape must be a list of at most {_MAX_NDIM} non-negative ints, got {shape!r}"[:400])
+        raise _error(path, f"{where}: shape must be a list of at most {_MAX_NDIM} non-negative ints, "
+                           f"got {shape!r}"[:400])
     if not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int and o >= 0 for o in offsets):
         raise _error(path, f"{where}: data_offsets must be two non-negative ints, got {offsets!r}"[:400])
     begin, end = offsets
@@ -190,17 +188,24 @@ def read_container(path: str, *, max_file_size: int) -> Container:
         malformed, overlap, leave gaps, or describe more (truncated file) or
         fewer (trailing bytes) bytes than the file holds.
     """
-    fh, size = _open_regular(path, max_file_size)
+    fh, size = _open_regular(path)
     with fh:
+        if size > max_file_size:
+            raise _error(
+                path,
+                f"the file is {size} bytes, more than the {max_file_size} bytes a model file may have "
+                "(pass a larger max_file_size= to load a bigger model you trust)",
+            )
         head = fh.read(9)
         if len(head) < 9 or head[8:9] != b"{":
             raise _not_safetensors(path, head)
         (n,) = struct.unpack("<Q", head[:8])
         if n > MAX_HEADER_SIZE:
-            raise _error(path, f"the safetensors header is {n} bytes, more than the {MAX_HEADER_SIZE} bytes a model's "
-                        "header may have")
+            raise _error(path, f"the safetensors header is {n} bytes, more than the {MAX_HEADER_SIZE} bytes a "
+                               "model's header may have")
         if n + 8 > size:
-            raise _error(path, f"truncated file: its header is {n} bytes long, the file has {size - 8} after the length")
+            raise _error(path, f"truncated file: its header is {n} bytes long, the file has {size - 8} after "
+                               "the length")
         fh.seek(8)
         raw = fh.read(n)
     try:
@@ -223,7 +228,8 @@ def read_container(path: str, *, max_file_size: int) -> Container:
                         f"expected {position})")
         position = entry.end
     if position > data_size:
-        raise _error(path, f"truncated file: its header describes {position} bytes of tensor data, the file holds {data_size}")
+        raise _error(path, f"truncated file: its header describes {position} bytes of tensor data, the file "
+                           f"holds {data_size}")
     if position < data_size:
         raise _error(path, f"{data_size - position} unexpected bytes after the tensor data")
     return Container(path, metadata, entries, data_start, size)
@@ -235,7 +241,8 @@ def read_tensors(container: Container, names) -> dict:
     Only numeric dtypes numpy knows are read; the caller checks dtypes first.
     """
     out = {}
-    with open(container.path, "rb") as fh:
+    fh, _ = _open_regular(container.path)
+    with fh:
         for name in names:
             entry = container.tensors[name]
             np_dtype = _DTYPES[entry.dtype][0]

@@ -15,8 +15,8 @@ from numbers import Integral, Real
 
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import (
-    InvalidParameterError,
     Interval,
+    InvalidParameterError,
     Options,
     StrOptions,
     validate_parameter_constraints,
@@ -27,7 +27,7 @@ from ._container import strict_json
 from ._errors import ModelFormatError
 from ._format import CLASSIFIER_PARAMS, FORMAT_VERSION, HEADER_KEY, MACHINE_LOCAL_PARAMS
 
-__all__ = ["StepSpec", "read_description", "SONG_STEP_TYPES", "STEP_TYPES", "CLASSIFIER_CONSTRAINTS"]
+__all__ = ["CLASSIFIER_CONSTRAINTS", "SONG_STEP_TYPES", "STEP_TYPES", "StepSpec", "read_description"]
 
 #: the step types a file may name, by class name: nothing else is ever built
 SONG_STEP_TYPES = {cls.__name__: cls for cls in (MonoMixer, ChorusExtractor, MelSpectrogramTransformer)}

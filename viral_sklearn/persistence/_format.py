@@ -16,12 +16,12 @@ A safe model is one safetensors file: the network's weights as tensors named
 from __future__ import annotations
 
 __all__ = [
+    "CLASSIFIER_PARAMS",
     "FORMAT_VERSION",
     "HEADER_KEY",
     "MACHINE_LOCAL_PARAMS",
     "MAX_FILE_SIZE",
     "MAX_HEADER_SIZE",
-    "CLASSIFIER_PARAMS",
 ]
 
 #: ``major.minor``: a file is read when its major version equals ours.

@@ -13,7 +13,7 @@ from ._errors import ModelFormatError, UntrustedPickleError
 from ._format import MAX_FILE_SIZE
 from ._network import build_classifier, check_network, load_weights
 
-__all__ = ["load_pipeline", "load_model"]
+__all__ = ["load_model", "load_pipeline"]
 
 
 def load_pipeline(
@@ -87,9 +87,9 @@ def load_pipeline(
     _, specs = read_description(path, container.metadata)
     song_specs, clf_spec = specs[:-1], specs[-1]
     network = check_network(path, clf_spec, container)
-    claimed = {k for k in container.tensors if k.split(".", 1)[0] != clf_spec.name}
-    if claimed:
-        raise ModelFormatError(f"{path!r}: tensor(s) {sorted(claimed)[:10]} belong to no classifier step")
+    stray = sorted(set(container.tensors) - set(network["tensors"]))
+    if stray:
+        raise ModelFormatError(f"{path!r}: tensor(s) {stray[:10]} belong to no classifier step")
     ignored = [f"{s.name}__{k}={v!r}" for s in specs for k, v in s.ignored.items()]
     state = load_weights(path, container, network)
 

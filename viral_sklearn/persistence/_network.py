@@ -21,7 +21,7 @@ from ._container import Container, read_tensors
 from ._description import StepSpec, check_params
 from ._errors import ModelFormatError
 
-__all__ = ["MODULE_CONSTRAINTS", "check_network", "load_weights", "build_classifier"]
+__all__ = ["MODULE_CONSTRAINTS", "build_classifier", "check_network", "load_weights"]
 
 #: the widest layer, the most layers and classes a model file may describe
 MAX_WIDTH = 1 << 16
