@@ -162,5 +162,5 @@ def build_classifier(spec: StepSpec, network: dict, state: dict, *, device, verb
     with torch.random.fork_rng(devices=[]):  # the random initialisation leaves the caller's stream alone
         clf.initialize()
     clf.module_.load_state_dict(state, strict=True)
-    clf.module_.to(device)
+    clf.module_.to(clf.device)
     return clf
