@@ -44,6 +44,10 @@ _ST_TO_NP = {v: k for k, v in _NP_TO_ST.items()}
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A small fitted four-step pipeline saved in the safe format (loaded once to warm the loader)."""
+    return _make_model(tmp_path_factory.mktemp("model"))
+
+
+def _make_model(folder: Path) -> SimpleNamespace:
     X = np.random.RandomState(0).randn(24, 20, N_MELS).astype(np.float32)
     y = np.array(["flop", "hit"] * 12)
     clf = LSTMClassifier(max_epochs=2, random_state=0, train_split=None, module__hidden_size=HIDDEN,
@@ -54,7 +58,6 @@ def model(tmp_path_factory):
         ("mel", MelSpectrogramTransformer(sample_rate=8000, duration=1.0, n_mels=N_MELS, hop_length=160)),
         ("clf", clf),
     ])
-    folder = tmp_path_factory.mktemp("model")
     path = save_pipeline(pipe, folder / "good.safetensors")
     song = write_audio(folder / "song.wav", tone(3.0, 8000)[:, 0], 8000)
     load_pipeline(path).predict_proba([song])  # warm every lazy import and cache of the loader
@@ -364,3 +367,24 @@ def test_refused_files_leave_the_peak_rss_of_a_process_unchanged(model, tmp_path
     grown = json.loads(done.stdout.strip().splitlines()[-1])
     assert grown.pop("control") >= 60 * MB
     assert {Path(p).stem: g for p, g in grown.items() if g > 8 * MB} == {}
+
+
+def _figures() -> None:
+    """Print what each refused file costs next to a good file's load (the figures SECURITY.md quotes).
+
+    ``PYTHONPATH=. python -m tests.test_security_model_files``
+    """
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    model = _make_model(folder)
+    print(f"{'file':44s} {'python peak':>12s} {'torch':>10s}  result")
+    for name, case in [*CASES.items(), ("(a good file, for reference)", None)]:
+        path = model.path if case is None else _write_case(name, case, model, folder, folder / "evil")
+        result = measure(lambda: load_pipeline(path, **((case and case.kwargs) or {})))
+        print(f"{name:44s} {result.python_peak / MB:9.3f} MB {result.torch_bytes / MB:7.3f} MB  "
+              f"{type(result.error).__name__ if result.error else 'loaded'}")
+
+
+if __name__ == "__main__":
+    _figures()
