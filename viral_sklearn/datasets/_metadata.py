@@ -81,6 +81,25 @@ def _labels_array(values: list) -> np.ndarray:
     return arr
 
 
+def _outside_reason(song_id: str, path: str, audio_dir: str, root: str) -> str | None:
+    """Why ``path`` (``audio_dir`` joined with the id's file name) resolves outside
+    ``root`` (``audio_dir`` resolved), or None when it stays inside."""
+    try:
+        real = os.path.realpath(path)
+        inside = os.path.commonpath([root, real]) == root
+    except (ValueError, OSError) as exc:  # a NUL byte, or paths on different drives
+        return f"cannot be resolved inside audio_dir ({exc})"
+    if inside:
+        return None
+    if os.path.isabs(song_id):
+        return f"an absolute path, outside audio_dir (resolves to {real!r})"
+    lexical = os.path.abspath(path)
+    folder = os.path.abspath(audio_dir)
+    if os.path.commonpath([folder, lexical]) != folder:
+        return f"'..' leads outside audio_dir (resolves to {real!r})"
+    return f"a symbolic link leads outside audio_dir (to {real!r})"
+
+
 def load_dataset(
     metadata,
     audio_dir: str | os.PathLike,
@@ -90,6 +109,7 @@ def load_dataset(
     extension: str | None = ".mp3",
     check_audio: bool = False,
     on_error: str = "raise",
+    allow_outside: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     """Song paths and labels from a metadata table, ready for ``Pipeline.fit``.
 
@@ -114,6 +134,13 @@ def load_dataset(
         What to do with rows whose file is missing, empty or undecodable:
         ``"raise"`` one :class:`DatasetError` listing all of them; ``"skip"``
         drop them with one ``UserWarning`` listing all of them.
+    allow_outside : bool, default=False
+        Accept ids that name files outside ``audio_dir``: absolute paths, ids
+        with ``..`` that climb out of it, and symbolic links in it that lead
+        out.  By default such a table, which could make a fit read any file
+        of the machine, is refused (one :class:`DatasetError` listing every
+        such row, whatever ``on_error``), and those files are not even looked
+        at.  Pass ``True`` only for a table you wrote or trust.
 
     Returns
     -------
@@ -127,7 +154,8 @@ def load_dataset(
     ------
     DatasetError
         Always (whatever ``on_error``): a missing id or label column, an empty
-        table, empty id or label cells, duplicate ids.  With ``on_error="raise"``:
+        table, empty id or label cells, duplicate ids, ids resolving outside
+        ``audio_dir`` (unless ``allow_outside=True``).  With ``on_error="raise"``:
         any row without a usable file; with ``"skip"``: when no row is left.
         Rows are numbered from 0 in table order (``DataFrame.iloc``; in a CSV
         file, row 0 is the line after the header).
@@ -200,6 +228,23 @@ def load_dataset(
     for song_id in ids:
         has_ext = os.path.splitext(song_id)[1].lower() in _AUDIO_EXTENSIONS
         paths.append(os.path.join(audio_dir, song_id if has_ext or not ext else song_id + ext))
+
+    if not allow_outside:  # before any file is looked at
+        root = os.path.realpath(audio_dir)
+        outside = []
+        for i, (song_id, path) in enumerate(zip(ids, paths)):
+            reason = _outside_reason(song_id, path, audio_dir, root)
+            if reason is not None:
+                outside.append({"row": i, "id": song_id, "path": path, "reason": reason})
+        if outside:
+            listing = "\n".join(f"  row {b['row']}, id {b['id']!r}: {b['reason']}" for b in outside)
+            raise DatasetError(
+                f"{len(outside)} of {_count(len(ids), 'row', 'rows')} of {source} "
+                f"{'names a file' if len(outside) == 1 else 'name files'} outside audio_dir {audio_dir!r}; "
+                "a table may only name files in its audio folder (pass allow_outside=True if you trust it):\n"
+                f"{listing}",
+                rows=outside,
+            )
 
     bad = []
     for i, (song_id, path) in enumerate(zip(ids, paths)):
