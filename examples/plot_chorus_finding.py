@@ -25,9 +25,9 @@ songs = make_songs(4 if TINY else 20, os.path.join(OUT, "songs"), duration=(28, 
 print(songs)
 
 # %%
-# Detect the choruses: ``find_choruses`` gives (start, duration, found) per song.
+# Detect the choruses: ``find_choruses`` gives (start, duration, found, confidence) per song.
 windows = ChorusExtractor(clip_length=CLIP).find_choruses(songs.paths)
-scores = score_chorus_detection([(s, s + d) for s, d, _ in windows], list(songs.truth["chorus_times"]),
+scores = score_chorus_detection([(s, s + d) for s, d, _, _ in windows], list(songs.truth["chorus_times"]),
                                 tolerance=2.5)
 baseline = score_chorus_detection([(0.0, CLIP)] * len(songs), list(songs.truth["chorus_times"]), tolerance=2.5)
 print(f"chorus hit rate {scores['hit_rate']:.2f}, first-{CLIP:g}-seconds baseline {baseline['hit_rate']:.2f}")
@@ -40,7 +40,7 @@ matplotlib.use("Agg")
 from viral_sklearn.plotting import plot_chorus  # noqa: E402
 
 y, sr = load_audio(songs.paths[0], sr=22050)
-start, duration, found = windows[0]
+start, duration, found, confidence = windows[0]
 ax = plot_chorus(y, sr, chorus_start=start, clip_length=duration, true_choruses=songs.truth["chorus_times"][0])
 ax.figure.savefig(os.path.join(OUT, "chorus.png"))
 print("figure:", os.path.join(OUT, "chorus.png"))

@@ -58,7 +58,7 @@ def features(X) -> np.ndarray:
 
 
 def choruses(X) -> np.ndarray:
-    """The chorus windows the pipeline keeps: ``[start, duration, found]`` per song."""
+    """The chorus windows the pipeline keeps: ``[start, duration, found, confidence]`` per song."""
     return ChorusExtractor(clip_length=CLIP).find_choruses(MonoMixer().fit_transform(X))
 
 
@@ -181,7 +181,7 @@ def test_truncated_mp3_decodes_what_is_there(tmp_path, capfd):
     with pytest.raises(AudioLoadError, match=re.escape(half) + r".*past the end"):
         load_audio(half, offset=cut + 1.0, duration=0.3)
     # through the song steps: the chorus lies in the decoded part
-    start, duration, _ = choruses([half])[0]
+    start, duration, _, _ = choruses([half])[0]
     assert duration == CLIP and 0 <= start <= part.size / SR - CLIP
     # and quietly: mpg123's notices ("Xing stream size off", seeks) never reach stderr
     assert capfd.readouterr().err == ""
@@ -269,8 +269,8 @@ def test_digital_silence(tmp_path):
     y, _ = load_audio(path)
     assert y.size == 6 * SR and not y.any()
     # no chorus in silence: the fallback ("loudest", all windows equal) keeps the start
-    [(start, duration, found)] = choruses([path])
-    assert (start, duration, found) == (0.0, CLIP, 0.0)
+    [(start, duration, found, confidence)] = choruses([path])
+    assert (start, duration, found, confidence) == (0.0, CLIP, 0.0, 0.0)
     [clip] = song_steps()[:2].fit_transform([path])
     assert clip.chorus_found is False
     # the mel of silence is the dB floor, constant
@@ -279,8 +279,8 @@ def test_digital_silence(tmp_path):
 
 def test_clip_shorter_than_one_second_is_padded(tmp_path):
     path = write_audio(tmp_path / "blip.flac", tone(0.4, SR, channels=2), SR)
-    [(start, duration, found)] = choruses([path])
-    assert start == 0.0 and duration == pytest.approx(0.4) and found == 0.0  # kept whole
+    [(start, duration, found, confidence)] = choruses([path])
+    assert start == 0.0 and duration == pytest.approx(0.4) and found == 0.0 and confidence == 0.0  # kept whole
     [spec] = features([path])
     sound = spec[: int(0.4 * SR) // 200 - 1]  # frames fully inside the 0.4 s of tone
     padding = spec[int(0.4 * SR) // 200 + 2 :]  # frames fully in the silence added after it
@@ -340,7 +340,7 @@ def test_low_and_high_sample_rates(tmp_path, rate, ext):
     assert (sr, y.size) == (rate, 5 * rate)
     y, sr = load_audio(path, sr=SR)  # resampled to the analysis rate
     assert sr == SR and abs(y.size - 5 * SR) <= 2
-    [(start, duration, _)] = choruses([path])
+    [(start, duration, _, _)] = choruses([path])
     assert duration == CLIP and 0 <= start <= 5.0 - CLIP
     features([path])
 

@@ -138,9 +138,9 @@ def _agreement(refs, ours, seeds):
 # ----------------------------------------------------------------------
 # (1) same answers as pychorus
 # ----------------------------------------------------------------------
-def test_chorus_extractor_with_its_defaults_agrees_with_pychorus(songs, pychorus_starts):
-    """The whole chorus step, as users run it (decoded and analysed at its
-    default 11025 Hz, half pychorus's rate), finds pychorus's start within
+def test_chorus_extractor_pychorus_method_agrees_with_pychorus(songs, pychorus_starts):
+    """The whole chorus step with method="pychorus" (decoded and analysed at
+    the default 11025 Hz, half pychorus's rate) finds pychorus's start within
     0.5 s on at least 95% of the songs, and finds none exactly where it does."""
     from viral_sklearn import AudioClip, ChorusExtractor
 
@@ -148,7 +148,7 @@ def test_chorus_extractor_with_its_defaults_agrees_with_pychorus(songs, pychorus
     ours = []
     for seed, length, _, clip in songs:
         song = AudioClip.from_array(make_song(seed), SR, name=f"seed {seed}")
-        start, _, found = ChorusExtractor(clip_length=clip).find_choruses([song])[0]
+        start, _, found, _ = ChorusExtractor(clip_length=clip, method="pychorus").find_choruses([song])[0]
         ours.append(float(start) if found else None)
     agree, none_mismatch, report = _agreement(pychorus_starts, ours, [s[0] for s in songs])
     assert not none_mismatch, f"None cases differ for seeds {none_mismatch}:\n{report}"

@@ -339,12 +339,12 @@ def test_chorus_window_lies_inside_any_finite_song(y, clip_length):
     song = AudioClip.from_array(y, 8000, name="random")
     rate = ChorusExtractor().sample_rate  # the rate songs are analysed at
     try:
-        [(start, duration, found)] = ChorusExtractor(clip_length=clip_length).find_choruses([song])
+        [(start, duration, found, confidence)] = ChorusExtractor(clip_length=clip_length).find_choruses([song])
     except SongErrors as err:
         assert_float32_overflow(err, y, 8000, rate)
         return
     total = load_audio(song, sr=rate)[0].size / rate  # the song as analysed
-    assert found in (0.0, 1.0) and 0 <= start
+    assert found in (0.0, 1.0) and 0 <= start and 0.0 <= confidence <= 1.0
     if total <= clip_length:  # kept whole
         assert (start, duration, found) == (0.0, total, 0.0)
     elif found:

@@ -77,7 +77,7 @@ def run_demo(
     t_extract = time.perf_counter() - t
     windows = pipe.named_steps["chorus"].find_choruses(paths)  # from the cache
     true_times = list(songs.truth["chorus_times"])
-    detected = [(s, s + d) for s, d, _ in windows]
+    detected = [(s, s + d) for s, d, _, _ in windows]
     first = [(0.0, clip_length)] * len(paths)
     # pychorus's 2.5 s smoothing starts its windows early: strict (0.5 s) and 2.5 s tolerance
     detection = {tol: score_chorus_detection(detected, true_times, tolerance=tol) for tol in (0.5, 2.5)}

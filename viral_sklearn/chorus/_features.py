@@ -17,7 +17,7 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
-from ._pychorus import _chroma_bank, _positive_int, _power_blocks
+from ._pychorus import _chroma_bank, _positive_int, _power_blocks, tame_loud_audio
 
 __all__ = ["SongFeatures", "song_features", "STEP_SECONDS"]
 
@@ -144,6 +144,7 @@ def song_features(y: np.ndarray, sr: int) -> SongFeatures:
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
         raise ValueError("y contains non-finite samples (NaN or Inf)")
+    arr = tame_loud_audio(arr)  # loudness is relative to the song: the scale does not matter
     n_fft = feature_n_fft(sr)
     hop_s = (n_fft // 4) / sr
     per_step = max(1, int(round(STEP_SECONDS / hop_s)))

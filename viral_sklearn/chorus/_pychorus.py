@@ -767,13 +767,9 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int | None = None) -> np.n
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
         raise ValueError("y contains non-finite samples (NaN or Inf)")
-    peak = float(np.max(np.abs(arr)))
-    if peak > _MAX_CHROMA_PEAK:
-        # |stft|**2 of audio this loud overflows float32 once summed over
-        # thousands of bins.  The chroma does not depend on the scale of the
-        # audio (each frame is normalised, the tuning estimate is relative) and
-        # scaling by a power of two is exact: bring the peak to 1.
-        arr = np.ldexp(arr, -math.ceil(math.log2(peak))).astype(np.float32, copy=False)
+    # the chroma does not depend on the scale of the audio (each frame is
+    # normalised, the tuning estimate is relative)
+    arr = tame_loud_audio(arr)
 
     n_frames = _n_frames(arr.size, n_fft)
     n_bins = 1 + n_fft // 2
@@ -786,6 +782,16 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int | None = None) -> np.n
         raw = np.concatenate([power @ bank for power in _power_blocks(arr, n_fft)])
     chroma = librosa.util.normalize(raw.T, norm=np.inf, axis=0)
     return np.ascontiguousarray(chroma, dtype=np.float32)
+
+
+def tame_loud_audio(y: np.ndarray) -> np.ndarray:
+    """``y`` scaled down by a power of two (exact) to a peak of 1 when its peak
+    is above 2**32: the float32 power spectrum of audio that loud overflows once
+    summed over thousands of bins.  Quieter audio is returned as it is."""
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak > _MAX_CHROMA_PEAK:
+        return np.ldexp(y, -math.ceil(math.log2(peak))).astype(np.float32, copy=False)
+    return y
 
 
 def _power_blocks(y: np.ndarray, n_fft: int, out: np.ndarray | None = None):
@@ -922,9 +928,9 @@ def _estimate_tuning(blocks, sr: int, n_fft: int) -> float:
 def find_chorus_pychorus(y: np.ndarray, sr: int, clip_length: float) -> "ChorusEstimate":
     """pychorus's chorus: :func:`find_chorus_candidates` on :func:`chroma_features`.
 
-    The confidence is the best line's score over the most it could have (the
-    number of other lines), 0 when no line is found (``start`` is then
-    ``None``).
+    The confidence is the number of lines that support the chosen one (it and
+    the lines covering it, pychorus's score) over the 8 lines pychorus looks
+    for, at most 1; 0 when no line is found (``start`` is then ``None``).
 
     Examples
     --------
@@ -938,5 +944,5 @@ def find_chorus_pychorus(y: np.ndarray, sr: int, clip_length: float) -> "ChorusE
     if candidates.best is None:
         return ChorusEstimate(start=None, confidence=0.0)
     best_score = int(candidates.scores[candidates.best])
-    confidence = best_score / (candidates.n_lines - 1) if candidates.n_lines > 1 else 0.0
+    confidence = min(1.0, (best_score + 1) / MIN_LINES)
     return ChorusEstimate(start=candidates.start_sec, confidence=float(confidence))

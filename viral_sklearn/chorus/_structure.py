@@ -42,6 +42,8 @@ few ``MAX_STEPS x MAX_STEPS`` float32 matrices.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage
 
@@ -317,6 +319,13 @@ def analyse_structure(features: SongFeatures, clip_length: float) -> tuple[float
     return start, confidence, score
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def find_chorus_structure(y: np.ndarray, sr: int, clip_length: float) -> ChorusEstimate:
     """The chorus by song structure: the most repeated, loud, late window.
 
@@ -345,6 +354,9 @@ def find_chorus_structure(y: np.ndarray, sr: int, clip_length: float) -> ChorusE
     >>> find_chorus_structure(noise, sr, 20.0).start is None  # nothing repeats in noise
     True
     """
-    features = song_features(y, sr)
-    start, confidence, _ = analyse_structure(features, float(clip_length))
+    # one BLAS thread: the matrix products then sum in one order, so the answer
+    # does not depend on how many threads the caller allows (they are small)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        features = song_features(y, sr)
+        start, confidence, _ = analyse_structure(features, float(clip_length))
     return ChorusEstimate(start=start, confidence=confidence)
