@@ -59,7 +59,7 @@ KEY_SHIFTS = (0, 1, 2, 10, 11)
 CHROMA_WEIGHT = 0.5
 #: MFCCs compared for timbre: the first ones (the spectral envelope; the
 #: higher ones follow the harmonics, which move with the key)
-N_TIMBRE_COEFFICIENTS = 13
+N_TIMBRE_COEFFICIENTS = 8
 #: the smoothing and the shortest run below are for clips of REFERENCE_CLIP
 #: seconds or longer; shorter clips (short songs) scale them down in proportion
 REFERENCE_CLIP = 10.0
@@ -79,7 +79,7 @@ _WEIGHT_WIDTH = 0.1
 #: repeats closer than this fraction of the clip belong to one occurrence
 GROUP_FRACTION = 0.5
 #: loudness factor exp(LOUDNESS_WEIGHT * z), z the step's standardised loudness (clipped to +-3)
-LOUDNESS_WEIGHT = 0.3
+LOUDNESS_WEIGHT = 0.15
 #: position factor 1 + POSITION_WEIGHT * (t / duration)
 POSITION_WEIGHT = 2.0
 #: windows within this fraction of the best count as ties
