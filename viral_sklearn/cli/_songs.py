@@ -107,10 +107,14 @@ def labelled_songs(args):
     DatasetError
         Lists every row without a usable file, or says what is wrong with the table.
     """
-    from ..datasets import load_dataset
+    from ..datasets import DatasetError, load_dataset
 
-    return load_dataset(args.metadata, args.audio_dir, id_column=args.id_column, label_column=args.label_column,
-                        extension=args.extension)
+    try:
+        return load_dataset(args.metadata, args.audio_dir, id_column=args.id_column,
+                            label_column=args.label_column, extension=args.extension)
+    except DatasetError as exc:  # the library's hints name its keywords: name the options instead
+        text = str(exc).replace("pass id_column= / label_column=", "pass --id-column / --label-column")
+        raise DatasetError(text.replace('on_error="skip"', "remove those rows"), exc.rows) from None
 
 
 def unlabelled_songs(args):

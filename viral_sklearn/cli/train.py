@@ -31,9 +31,12 @@ metadata table and save it.  Every model option defaults to the library's.
 The song steps learn nothing, so each song is decoded once: its features are
 extracted first (with --cache, kept per song, so an interrupted run restarted
 with the same folder skips the songs already done), then the classifier is
-cross-validated (--cv K), grid-searched over hidden size and learning rate
+cross-validated (--cv K) or grid-searched over hidden size and learning rate
 (--grid; values not given: hidden size {' '.join(map(str, GRID_DEFAULTS['hidden_size']))}, lr
-{' '.join(f'{v:g}' for v in GRID_DEFAULTS['lr'])}; 3 folds unless --cv) and fitted on all songs.
+{' '.join(f'{v:g}' for v in GRID_DEFAULTS['lr'])}; 3 folds unless --cv), with
+stratified folds in which the network trains on all the fold's songs, and
+finally fitted on all songs with the library's settings (and the best grid
+values).
 The model is saved in the safe format (safetensors, loaded without running code
 from the file) unless --format joblib or an --out ending in .joblib/.pkl.
 """
@@ -112,6 +115,7 @@ def _grid_table(grid) -> str:
 
 
 def run(args, console) -> int:
+    from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
     from .._lstm import EpochProgressBar
@@ -150,6 +154,9 @@ def run(args, console) -> int:
     out_lines = []
     class_text = ", ".join(f"{n} of class {lab}" for lab, n in counts.items())
     t0 = time.perf_counter()
+    # inside the folds the classifier trains on all its songs (train_split=None, as the library
+    # advises for tuning): its monitoring split would only take songs away from small folds
+    folds = StratifiedKFold(k, shuffle=True, random_state=seed) if k is not None else None
     if args.grid:
         param_grid = {
             "module__hidden_size": args.hidden_size or GRID_DEFAULTS["hidden_size"],
@@ -157,30 +164,28 @@ def run(args, console) -> int:
         }
         n_candidates = len(param_grid["module__hidden_size"]) * len(param_grid["lr"])
         console.note(f"grid search: {n_candidates} candidates x {k} folds ...")
-        grid = GridSearchCV(clf, param_grid, cv=StratifiedKFold(k, shuffle=True, random_state=seed),
-                            scoring="accuracy", refit=True)
+        grid = GridSearchCV(clone(clf).set_params(train_split=None), param_grid, cv=folds, scoring="accuracy",
+                            refit=False)
         grid.fit(features, y)
         best = grid.best_params_
         out_lines += [
             f"grid search ({n_candidates} candidates x {k} folds, accuracy):",
             *("  " + line for line in _grid_table(grid).splitlines()),
             f"best: hidden_size {best['module__hidden_size']}, lr {best['lr']:g} "
-            f"(mean accuracy {grid.best_score_:.3f}); refitted on all {len(y)} songs",
+            f"(mean accuracy {grid.best_score_:.3f})",
         ]
-        clf = grid.best_estimator_
-    else:
-        if k is not None:
-            console.note(f"cross-validation: {k} folds ...")
-            fold_scores = cross_val_score(clf, features, y, cv=StratifiedKFold(k, shuffle=True, random_state=seed),
-                                          scoring="accuracy")
-            out_lines.append(
-                f"cross-validation ({k} folds, accuracy): {' '.join(f'{s:.3f}' for s in fold_scores)}; "
-                f"mean {fold_scores.mean():.3f} +- {fold_scores.std():.3f}"
-            )
-        console.note(f"training on {len(y)} songs ...")
-        clf.fit(features, y)
+        clf.set_params(**best)
+    elif k is not None:
+        console.note(f"cross-validation: {k} folds ...")
+        fold_scores = cross_val_score(clone(clf).set_params(train_split=None), features, y, cv=folds,
+                                      scoring="accuracy")
+        out_lines.append(
+            f"cross-validation ({k} folds, accuracy): {' '.join(f'{s:.3f}' for s in fold_scores)}; "
+            f"mean {fold_scores.mean():.3f} +- {fold_scores.std():.3f}"
+        )
+    console.note(f"training on all {len(y)} songs ...")
+    clf.fit(features, y)
     t_fit = time.perf_counter() - t0
-    pipe.steps[-1] = (pipe.steps[-1][0], clf)
     clf.set_params(callbacks=None)  # the progress bar is no part of the model
 
     params = clf.get_params()
