@@ -100,9 +100,10 @@ def draw(y_true, proba, classes, folder: str) -> list[str]:
     pred = classes[np.argmax(proba, axis=1)]
     draws = {"confusion.png": lambda: plotting.plot_confusion_matrix(y_true, pred, labels=classes)}
     if len(classes) == 2 and len(np.unique(y_true)) == 2:
-        draws["roc.png"] = lambda: plotting.plot_roc(y_true, proba[:, 1], pos_label=classes[1])
+        positive = classes[1].item() if hasattr(classes[1], "item") else classes[1]  # 1, not np.int64(1)
+        draws["roc.png"] = lambda: plotting.plot_roc(y_true, proba[:, 1], pos_label=positive)
         draws["precision_recall.png"] = lambda: plotting.plot_precision_recall(y_true, proba[:, 1],
-                                                                              pos_label=classes[1])
+                                                                              pos_label=positive)
     written = []
     for name, make in draws.items():
         ax = make()
