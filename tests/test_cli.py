@@ -244,6 +244,28 @@ def test_metadata_without_a_label_column(folder, tmp_path):
     assert not (tmp_path / "m.safetensors").exists()
 
 
+def test_train_and_evaluate_list_every_bad_song(trained, corpus, tmp_path, capsys):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for path in corpus.paths[:3]:
+        os.symlink(path, audio / Path(path).name)
+    (audio / "broken.mp3").write_bytes(b"\xff\xfb" + b"\x00" * 2000)
+    ids = [Path(p).stem for p in corpus.paths[:3]] + ["broken"]
+    table = tmp_path / "t.csv"
+    table.write_text("id,label\n" + "".join(f"{i},{k % 2}\n" for k, i in enumerate(ids)))
+    args = ["--metadata", str(table), "--audio-dir", str(audio), "-q"]
+    assert main(["train", *args, "--out", str(tmp_path / "m.safetensors"), *TRAIN_OPTIONS]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ChorusExtractor: 1 of 4 songs failed (3 succeeded):\n")
+    assert f"[3] {audio / 'broken.mp3'}: " in err
+    assert not (tmp_path / "m.safetensors").exists()
+    assert main(["evaluate", str(trained[0]), *args]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: 1 of 4 songs could not be read (3 fine):\n")
+    assert err.endswith("no scores: every song must be readable (fix or remove the songs above)\n")
+
+
 def test_top_level_help_lists_every_subcommand(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Iterable, Sequence, TextIO
 
-__all__ = ["Console", "format_table", "write_csv", "format_value", "count_files"]
+__all__ = ["Console", "format_table", "write_csv", "csv_text", "emit", "format_value", "count_files"]
 
 
 class Console:
