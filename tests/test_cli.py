@@ -248,12 +248,18 @@ def test_train_and_evaluate_list_every_bad_song(trained, corpus, tmp_path, capsy
     audio = tmp_path / "audio"
     audio.mkdir()
     for path in corpus.paths[:3]:
-        os.symlink(path, audio / Path(path).name)
+        os.symlink(path, audio / Path(path).name)  # links leading out of the folder
     (audio / "broken.mp3").write_bytes(b"\xff\xfb" + b"\x00" * 2000)
     ids = [Path(p).stem for p in corpus.paths[:3]] + ["broken"]
     table = tmp_path / "t.csv"
     table.write_text("id,label\n" + "".join(f"{i},{k % 2}\n" for k, i in enumerate(ids)))
     args = ["--metadata", str(table), "--audio-dir", str(audio), "-q"]
+    # a shared table cannot lead outside its folder unless asked for
+    assert main(["train", *args, "--out", str(tmp_path / "m.safetensors"), *TRAIN_OPTIONS]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: 3 of 4 rows of {str(table)!r} name files outside audio_dir")
+    assert "--allow-outside" in err and "a symbolic link leads outside audio_dir" in err
+    args.append("--allow-outside")
     assert main(["train", *args, "--out", str(tmp_path / "m.safetensors"), *TRAIN_OPTIONS]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ChorusExtractor: 1 of 4 songs failed (3 succeeded):\n")

@@ -93,6 +93,9 @@ def add_metadata_args(parser: argparse.ArgumentParser, *, required: bool, labels
                            help="column holding each song's class (default: label)")
     group.add_argument("--extension", default=".mp3", metavar="EXT",
                        help="appended to ids without an audio extension (default: .mp3; '' for none)")
+    group.add_argument("--allow-outside", action="store_true",
+                       help="accept ids that lead outside --audio-dir (absolute paths, '..', links leading "
+                            "out); refused by default, since a shared table could point anywhere")
 
 
 def add_song_args(parser: argparse.ArgumentParser) -> None:

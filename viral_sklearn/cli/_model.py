@@ -60,28 +60,11 @@ def apply_machine_settings(pipeline, *, memory=None, n_jobs=None, verbose=False,
     return pipeline
 
 
-def _load_safe(path: str, *, memory, n_jobs, device, verbose):
-    """:func:`~viral_sklearn.persistence.load_pipeline` with this machine's settings.
-
-    Written against ``load_pipeline(path, *, memory=None, n_jobs=None,
-    device="cpu", verbose=False)``; settings that this version's loader does not
-    take are applied to the loaded pipeline instead.
-    """
-    import inspect
-
-    from ..persistence import load_pipeline
-
-    accepted = inspect.signature(load_pipeline).parameters
-    settings = {"memory": memory, "n_jobs": n_jobs, "device": device, "verbose": verbose}
-    pipeline = load_pipeline(path, **{k: v for k, v in settings.items() if k in accepted})
-    rest = {k: v for k, v in settings.items() if k not in accepted}
-    if rest:
-        apply_machine_settings(pipeline, **rest)
-    return pipeline
-
-
 def load_model(path: str, *, trust_pickle: bool = False, memory=None, n_jobs=None, device="cpu", verbose=False):
     """Load a model file for ``predict`` / ``evaluate``.
+
+    :func:`viral_sklearn.persistence.load_model`, with the command's rule on
+    top: a file named ``.safetensors`` is only ever read as safetensors.
 
     Raises
     ------
@@ -90,31 +73,33 @@ def load_model(path: str, *, trust_pickle: bool = False, memory=None, n_jobs=Non
     UsageError
         It is a pickle (joblib) file and ``trust_pickle`` is false.
     """
+    from sklearn.pipeline import Pipeline
+
+    from ..persistence import UntrustedPickleError, load_pipeline
+    from ..persistence import load_model as library_load_model
+
     if not os.path.exists(path):
         raise DataError(f"model file {path!r} not found")
     if os.path.isdir(path):
         raise DataError(f"model file {path!r} is a directory")
-    if path.lower().endswith(".safetensors") or is_safetensors(path):
-        try:
-            return _load_safe(path, memory=memory, n_jobs=n_jobs, device=device, verbose=verbose)
-        except (ValueError, TypeError, KeyError) as exc:  # ModelFormatError is a ValueError
-            raise DataError(f"cannot read model {path!r}: {exc}") from None
-    if not trust_pickle:
+    settings = {"memory": memory, "n_jobs": n_jobs, "device": device or "cpu", "verbose": verbose}
+    try:
+        if path.lower().endswith(".safetensors") or is_safetensors(path):
+            return load_pipeline(path, **settings)
+        pipeline = library_load_model(path, trust_pickle=trust_pickle, **settings)
+    except UntrustedPickleError:
         raise UsageError(
             f"refusing to load {path!r}: it is not a safetensors model, so it would be unpickled, and "
             "unpickling runs code from the file. Pass --trust-pickle only if you made this file or trust "
             "whoever did; share models in the safe format (train --out MODEL.safetensors)."
-        )
-    import joblib
-    from sklearn.pipeline import Pipeline
-
-    try:
-        pipeline = joblib.load(path)
+        ) from None
+    except (ValueError, TypeError, KeyError) as exc:  # ModelFormatError is a ValueError
+        raise DataError(f"cannot read model {path!r}: {exc}") from None
     except Exception as exc:  # any unpickling failure: the file is not a model
         raise DataError(f"cannot read model {path!r} with joblib: {type(exc).__name__}: {exc}") from None
     if not isinstance(pipeline, Pipeline):
         raise DataError(f"{path!r} holds a {type(pipeline).__name__}, not a scikit-learn Pipeline")
-    return apply_machine_settings(pipeline, memory=memory, n_jobs=n_jobs, verbose=verbose, device=device)
+    return pipeline
 
 
 def save_model(pipeline, path: str, fmt: str) -> str:

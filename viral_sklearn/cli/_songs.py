@@ -111,9 +111,11 @@ def labelled_songs(args):
 
     try:
         return load_dataset(args.metadata, args.audio_dir, id_column=args.id_column,
-                            label_column=args.label_column, extension=args.extension)
+                            label_column=args.label_column, extension=args.extension,
+                            allow_outside=args.allow_outside)
     except DatasetError as exc:  # the library's hints name its keywords: name the options instead
         text = str(exc).replace("pass id_column= / label_column=", "pass --id-column / --label-column")
+        text = text.replace("allow_outside=True", "--allow-outside")
         raise DatasetError(text.replace('on_error="skip"', "remove those rows"), exc.rows) from None
 
 
@@ -125,7 +127,7 @@ def unlabelled_songs(args):
     """
     from ..datasets import DatasetError, load_dataset
 
-    kwargs = dict(id_column=args.id_column, extension=args.extension)
+    kwargs = dict(id_column=args.id_column, extension=args.extension, allow_outside=args.allow_outside)
     df = read_table(args.metadata, args.id_column)
     if args.id_column not in df.columns:
         available = ", ".join(repr(str(c)) for c in df.columns) or "none"
