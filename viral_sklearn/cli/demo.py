@@ -1,22 +1,22 @@
-"""The ``viral-sklearn`` command.
+"""``viral-sklearn demo``: the main job, on a built-in synthetic corpus.
 
-``viral-sklearn demo`` is the main job: it needs no data from anywhere.  It writes a
-synthetic corpus, grid-searches the pipeline, cross-validates the best one, evaluates
-it on held-out songs, saves and reloads it, scores chorus detection against the known
-choruses, and draws figures.
+It needs no data from anywhere.  It writes a synthetic corpus, grid-searches the
+pipeline, cross-validates the best one, evaluates it on held-out songs, saves and
+reloads it, scores chorus detection against the known choruses, and draws figures.
+``make demo`` runs it.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
 
-__all__ = ["main", "run_demo"]
+from ._args import jobs, positive_float, positive_int
+
+__all__ = ["add_parser", "run", "run_demo"]
 
 
 def run_demo(
@@ -48,9 +48,9 @@ def run_demo(
     from sklearn.metrics import accuracy_score, average_precision_score, confusion_matrix, roc_auc_score
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score, train_test_split
 
-    from . import __version__, load_audio, make_viral_pipeline
-    from ._lstm import EpochProgressBar
-    from .datasets import make_songs, score_chorus_detection
+    from .. import __version__, load_audio, make_viral_pipeline
+    from .._lstm import EpochProgressBar
+    from ..datasets import make_songs, score_chorus_detection
 
     t0 = time.perf_counter()
     os.makedirs(out, exist_ok=True)
@@ -122,7 +122,7 @@ def run_demo(
     # 5. figures
     figures = {}
     try:
-        from . import plotting
+        from .. import plotting
     except ImportError:  # pragma: no cover - matplotlib is installed with the dev extra
         plotting = None
     if plotting is not None:
@@ -196,26 +196,23 @@ def _print_summary(s: dict, out: str) -> None:
     print(f"outputs in {os.path.abspath(out)}: summary.json, model.joblib, " + ", ".join(s["figures"]))
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="viral-sklearn", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job on a built-in synthetic corpus")
-    demo.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
-    demo.add_argument("--n-songs", type=int, default=200)
-    demo.add_argument("--clip-length", type=float, default=6.0)
-    demo.add_argument("--max-epochs", type=int, default=12)
-    demo.add_argument("--n-jobs", type=int, default=2)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        summary = run_demo(
-            args.out, n_songs=args.n_songs, clip_length=args.clip_length, max_epochs=args.max_epochs,
-            n_jobs=args.n_jobs, random_state=args.seed, progress=not args.quiet,
-        )
-        _print_summary(summary, args.out)
+def add_parser(subparsers, parents):
+    p = subparsers.add_parser("demo", parents=parents, help="run the main job on a built-in synthetic corpus",
+                              description=__doc__.split("\n\n")[1].replace("\n", " "))
+    p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
+    p.add_argument("--n-songs", type=positive_int, default=200, help="synthetic songs (default: 200)")
+    p.add_argument("--clip-length", type=positive_float, default=6.0, help="chorus window in seconds (default: 6)")
+    p.add_argument("--max-epochs", type=positive_int, default=12, help="epochs per fit (default: 12)")
+    p.add_argument("--n-jobs", type=jobs, default=2, help="parallel songs (-1: all cores; default: 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args, console) -> int:
+    summary = run_demo(
+        args.out, n_songs=args.n_songs, clip_length=args.clip_length, max_epochs=args.max_epochs,
+        n_jobs=args.n_jobs, random_state=args.seed, progress=console.progress,
+    )
+    _print_summary(summary, args.out)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The documentation site's sources stay in step with the code (the build itself is `make docs`)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).parent.parent / "docs"
+PUBLIC = ["viral_sklearn", "viral_sklearn.datasets", "viral_sklearn.persistence", "viral_sklearn.plotting"]
+#: public names that are constants, not documented as pages
+NOT_PAGES = {"__version__", "FORMAT_VERSION"}
+
+
+def _api_entries() -> set[str]:
+    text = (DOCS / "api.rst").read_text()
+    entries, module = set(), None
+    for line in text.splitlines():
+        m = re.match(r"\.\. currentmodule:: (\S+)", line)
+        if m:
+            module = m.group(1)
+        elif re.match(r"   [A-Za-z_][A-Za-z0-9_]*$", line) and module:
+            entries.add(f"{module}.{line.strip()}")
+    return entries
+
+
+@pytest.mark.parametrize("module", PUBLIC)
+def test_api_reference_lists_every_public_name(module):
+    names = set(importlib.import_module(module).__all__) - NOT_PAGES
+    missing = sorted(n for n in names if f"{module}.{n}" not in _api_entries())
+    assert not missing, f"docs/api.rst lacks {module}: {missing}"
+
+
+def test_api_reference_names_exist():
+    for entry in _api_entries():
+        module, _, name = entry.rpartition(".")
+        assert hasattr(importlib.import_module(module), name), f"docs/api.rst lists {entry}, which does not exist"
+
+
+def test_every_page_of_the_layout_is_in_a_toctree():
+    index = (DOCS / "index.rst").read_text()
+    guide = (DOCS / "user_guide" / "index.md").read_text()
+    for page in ("getting_started", "user_guide/index", "api", "auto_examples/index", "architecture", "performance"):
+        assert f"   {page}\n" in index, page
+    for page in ("pipeline", "chorus", "caching", "model_selection", "persistence", "cli", "scaling"):
+        assert (DOCS / "user_guide" / f"{page}.md").exists(), page
+        assert f"\n{page}\n" in guide, page
+
+
+def test_cli_page_shows_every_subcommand_help():
+    from viral_sklearn.cli import COMMANDS
+
+    page = (DOCS / "user_guide" / "cli.md").read_text()
+    for module in COMMANDS:
+        name = module.__name__.rsplit(".", 1)[-1]
+        assert f"../generated/cli/{name}.txt" in page, name
+
+
+def test_gallery_runs_the_examples_on_tiny_data():
+    conf = (DOCS / "conf.py").read_text()
+    assert 'os.environ["VIRAL_SKLEARN_EXAMPLES_TINY"] = "1"' in conf
+    for script in (DOCS.parent / "examples").glob("plot_*.py"):
+        assert "VIRAL_SKLEARN_EXAMPLES_TINY" in script.read_text(), f"{script.name} ignores the tiny-data switch"

@@ -1,0 +1,7 @@
+"""``python -m viral_sklearn``: the ``viral-sklearn`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,200 @@
+"""``viral-sklearn train``: fit the pipeline on a folder of songs and save it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ._args import (
+    add_metadata_args,
+    add_pipeline_args,
+    add_song_args,
+    check_method,
+    library_default,
+    positive_int,
+    resolve_device,
+)
+from ._errors import EXIT_OK, DataError, UsageError
+from ._model import FORMATS, model_format_for, save_model
+from ._output import count_files, format_table
+from ._songs import labelled_songs
+
+__all__ = ["add_parser", "run", "GRID_DEFAULTS"]
+
+#: the grid of ``--grid`` for the options not given
+GRID_DEFAULTS = {"hidden_size": [32, 64], "lr": [5e-3, 1e-2]}
+
+DESCRIPTION = f"""\
+Fit the viral pipeline (mono, chorus, mel spectrogram, LSTM) on the songs of a
+metadata table and save it.  Every model option defaults to the library's.
+The song steps learn nothing, so each song is decoded once: its features are
+extracted first (with --cache, kept per song, so an interrupted run restarted
+with the same folder skips the songs already done), then the classifier is
+cross-validated (--cv K) or grid-searched over hidden size and learning rate
+(--grid; values not given: hidden size {' '.join(map(str, GRID_DEFAULTS['hidden_size']))}, lr
+{' '.join(f'{v:g}' for v in GRID_DEFAULTS['lr'])}; 3 folds unless --cv), with
+stratified folds in which the network trains on all the fold's songs, and
+finally fitted on all songs with the library's settings (and the best grid
+values).
+The model is saved in the safe format (safetensors, loaded without running code
+from the file) unless --format joblib or an --out ending in .joblib/.pkl.
+"""
+
+
+def add_parser(subparsers, parents):
+    p = subparsers.add_parser("train", parents=parents, help="fit the pipeline on labelled songs and save it",
+                              description=DESCRIPTION)
+    add_metadata_args(p, required=True)
+    p.add_argument("--out", required=True, metavar="MODEL", help="model file to write (e.g. model.safetensors)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="safetensors (default; safe to share) or joblib (keeps everything, a pickle)")
+    add_pipeline_args(p, grid=True)
+    search = p.add_argument_group("model selection")
+    search.add_argument("--grid", action="store_true",
+                        help="grid-search hidden size x learning rate (the values of --hidden-size and --lr)")
+    search.add_argument("--cv", type=positive_int, metavar="K",
+                        help="K-fold stratified cross-validation (default with --grid: 3)")
+    add_song_args(p)
+    p.set_defaults(run=run)
+    return p
+
+
+def _pipeline_kwargs(args) -> dict:
+    """make_viral_pipeline's arguments for the options given (the rest: library defaults)."""
+    kwargs = {}
+    for option, name in (("clip_length", "clip_length"), ("epochs", "max_epochs"), ("batch_size", "batch_size"),
+                         ("seed", "random_state")):
+        if getattr(args, option) is not None:
+            kwargs[name] = getattr(args, option)
+    if args.hidden_size is not None and not args.grid:
+        kwargs["hidden_size"] = args.hidden_size[0]
+    if args.lr is not None and not args.grid:
+        kwargs["lr"] = args.lr[0]
+    return kwargs
+
+
+def _check_options(args):
+    if not args.grid:
+        for option in ("hidden_size", "lr"):
+            values = getattr(args, option)
+            if values is not None and len(values) > 1:
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"{flag} has {len(values)} values: several values need --grid")
+    if args.cv is not None and args.cv < 2:
+        raise UsageError(f"--cv {args.cv}: cross-validation needs at least 2 folds")
+
+
+def _folds(args, counts: dict) -> int | None:
+    k = args.cv if args.cv is not None else (3 if args.grid else None)
+    if k is not None and min(counts.values()) < k:
+        smallest = min(counts, key=counts.get)
+        raise DataError(f"{k}-fold cross-validation needs at least {k} songs of each class; "
+                        f"class {smallest} has {counts[smallest]}")
+    return k
+
+
+def _history_line(clf) -> str:
+    last = dict(clf.history[-1])
+    parts = [f"train loss {last['train_loss']:.3f}"]
+    if "valid_loss" in last:
+        parts.append(f"validation loss {last['valid_loss']:.3f}")
+    if "valid_acc" in last:
+        parts.append(f"validation accuracy {last['valid_acc']:.3f}")
+    return f"last epoch ({last['epoch']}): " + ", ".join(parts)
+
+
+def _grid_table(grid) -> str:
+    res = grid.cv_results_
+    rows = [
+        {"hidden_size": p["module__hidden_size"], "lr": f"{p['lr']:g}", "mean": m, "std": s, "rank": r}
+        for p, m, s, r in zip(res["params"], res["mean_test_score"], res["std_test_score"],
+                              res["rank_test_score"])
+    ]
+    return format_table(rows, ["hidden_size", "lr", "mean", "std", "rank"])
+
+
+def run(args, console) -> int:
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+
+    from .._lstm import EpochProgressBar
+    from .._pipeline import make_viral_pipeline
+
+    _check_options(args)
+    fmt = model_format_for(args.out, args.format)
+    method = check_method(args.method)
+    device = resolve_device(args.device)
+    paths, y = labelled_songs(args)
+    labels, n_per_label = np.unique(y, return_counts=True)
+    counts = {lab.item() if hasattr(lab, "item") else lab: int(n) for lab, n in zip(labels, n_per_label)}
+    if len(counts) < 2:
+        raise DataError(f"{args.metadata!r}: training needs songs of at least 2 classes, all are {labels[0]!r}")
+    k = _folds(args, counts)
+    seed = args.seed if args.seed is not None else library_default("random_state")
+
+    extra = {"device": device} if device is not None else {}
+    pipe = make_viral_pipeline(**_pipeline_kwargs(args), n_jobs=args.n_jobs, memory=args.cache,
+                               verbose=console.progress, **extra)
+    if method:
+        pipe.set_params(chorus__method=method["method"])
+    t0 = time.perf_counter()
+    cached = count_files(args.cache)
+    console.note(f"extracting features of {len(paths)} songs"
+                 + (f" (cache folder {args.cache}: {cached} entries)" if args.cache else "") + " ...")
+    features = pipe[:-1].transform(paths)
+    if args.cache:
+        console.note(f"cache folder {args.cache}: {cached} entries before, {count_files(args.cache)} now")
+    t_features = time.perf_counter() - t0
+
+    clf = pipe.steps[-1][1]
+    clf.set_params(verbose=0)
+    if console.progress:
+        clf.set_params(callbacks=[("progress", EpochProgressBar())])
+    out_lines = []
+    class_text = ", ".join(f"{n} of class {lab}" for lab, n in counts.items())
+    t0 = time.perf_counter()
+    # inside the folds the classifier trains on all its songs (train_split=None, as the library
+    # advises for tuning): its monitoring split would only take songs away from small folds
+    folds = StratifiedKFold(k, shuffle=True, random_state=seed) if k is not None else None
+    if args.grid:
+        param_grid = {
+            "module__hidden_size": args.hidden_size or GRID_DEFAULTS["hidden_size"],
+            "lr": args.lr or GRID_DEFAULTS["lr"],
+        }
+        n_candidates = len(param_grid["module__hidden_size"]) * len(param_grid["lr"])
+        console.note(f"grid search: {n_candidates} candidates x {k} folds ...")
+        grid = GridSearchCV(clone(clf).set_params(train_split=None), param_grid, cv=folds, scoring="accuracy",
+                            refit=False)
+        grid.fit(features, y)
+        best = grid.best_params_
+        out_lines += [
+            f"grid search ({n_candidates} candidates x {k} folds, accuracy):",
+            *("  " + line for line in _grid_table(grid).splitlines()),
+            f"best: hidden_size {best['module__hidden_size']}, lr {best['lr']:g} "
+            f"(mean accuracy {grid.best_score_:.3f})",
+        ]
+        clf.set_params(**best)
+    elif k is not None:
+        console.note(f"cross-validation: {k} folds ...")
+        fold_scores = cross_val_score(clone(clf).set_params(train_split=None), features, y, cv=folds,
+                                      scoring="accuracy")
+        out_lines.append(
+            f"cross-validation ({k} folds, accuracy): {' '.join(f'{s:.3f}' for s in fold_scores)}; "
+            f"mean {fold_scores.mean():.3f} +- {fold_scores.std():.3f}"
+        )
+    console.note(f"training on all {len(y)} songs ...")
+    clf.fit(features, y)
+    t_fit = time.perf_counter() - t0
+    clf.set_params(callbacks=None)  # the progress bar is no part of the model
+
+    params = clf.get_params()
+    out_lines.insert(0, f"trained on {len(y)} songs ({class_text}): hidden size {params['module__hidden_size']}, "
+                        f"lr {params['lr']:g}, {params['max_epochs']} epochs, "
+                        f"chorus window {pipe.named_steps['chorus'].clip_length:g} s")
+    out_lines.append(_history_line(clf))
+    out_lines.append(f"time: features {t_features:.1f} s, training {t_fit:.1f} s")
+    save_model(pipe, args.out, fmt)
+    out_lines.append(f"model saved: {args.out} ({fmt})")
+    print("\n".join(out_lines), flush=True)
+    return EXIT_OK
