@@ -194,7 +194,7 @@ def test_chorus_csv_and_figures_through_the_console_script(reference, corpus, tm
     np.testing.assert_allclose([float(r["start"]) for r in got], windows[:, 0], atol=5e-4)
     np.testing.assert_allclose([float(r["end"]) for r in got], windows[:, 0] + 3, atol=5e-4)
     assert [r["found"] for r in got] == ["found" if f else "fallback" for f in windows[:, 2]]
-    assert [r["confidence"] for r in got] == [""] * 3  # this version's method gives none
+    np.testing.assert_allclose([float(r["confidence"]) for r in got], windows[:, 3], atol=5e-4)
     figures = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert figures == sorted(Path(p).stem + ".png" for p in corpus.paths[:3])
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).parent.parent / "docs"
-PUBLIC = ["viral_sklearn", "viral_sklearn.datasets", "viral_sklearn.persistence", "viral_sklearn.plotting"]
+PUBLIC = ["viral_sklearn", "viral_sklearn.chorus", "viral_sklearn.datasets", "viral_sklearn.persistence",
+          "viral_sklearn.plotting"]
 #: public names that are constants, not documented as pages
-NOT_PAGES = {"__version__", "FORMAT_VERSION"}
+NOT_PAGES = {"__version__", "FORMAT_VERSION", "MACHINE_LOCAL_PARAMS", "MAX_FILE_SIZE", "MAX_HEADER_SIZE", "METHODS"}
 
 
 def _api_entries() -> set[str]:
@@ -28,7 +29,10 @@ def _api_entries() -> set[str]:
 
 @pytest.mark.parametrize("module", PUBLIC)
 def test_api_reference_lists_every_public_name(module):
-    names = set(importlib.import_module(module).__all__) - NOT_PAGES
+    mod, top = importlib.import_module(module), importlib.import_module("viral_sklearn")
+    names = set(mod.__all__) - NOT_PAGES
+    # a name the package re-exports at the top level has its page there
+    names = {n for n in names if module == "viral_sklearn" or getattr(top, n, None) is not getattr(mod, n)}
     missing = sorted(n for n in names if f"{module}.{n}" not in _api_entries())
     assert not missing, f"docs/api.rst lacks {module}: {missing}"
 

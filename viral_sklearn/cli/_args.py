@@ -64,15 +64,13 @@ def library_default(name: str):
 
 
 def chorus_methods() -> list[str]:
-    """The ``method=`` values this version's :class:`~viral_sklearn.ChorusExtractor` takes ([] if none)."""
+    """The ``method=`` values :class:`~viral_sklearn.ChorusExtractor` takes, sorted."""
     from sklearn.utils._param_validation import StrOptions
 
-    from .._chorus import ChorusExtractor
+    from ..chorus import ChorusExtractor
 
-    for constraint in getattr(ChorusExtractor, "_parameter_constraints", {}).get("method", []):
-        if isinstance(constraint, StrOptions):
-            return sorted(constraint.options)
-    return []
+    [options] = [c for c in ChorusExtractor._parameter_constraints["method"] if isinstance(c, StrOptions)]
+    return sorted(options.options)
 
 
 def common_parent() -> argparse.ArgumentParser:
@@ -139,9 +137,6 @@ def check_method(method: str | None) -> dict:
     if method is None:
         return {}
     methods = chorus_methods()
-    if not methods:
-        raise UsageError("--method: this version's ChorusExtractor has a single method (pychorus's); "
-                         "leave --method out")
     if method not in methods:
         raise UsageError(f"--method {method!r}: choose one of {', '.join(methods)}")
     return {"method": method}

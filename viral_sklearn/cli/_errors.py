@@ -54,7 +54,7 @@ class UsageError(CLIError):
 def data_errors() -> tuple[type[BaseException], ...]:
     """The library's exception types that mean bad songs or data (exit code 1)."""
     from .._audio import AudioLoadError
-    from .._chorus import ChorusNotFoundError
+    from ..chorus import ChorusNotFoundError
     from .._per_song import SongErrors
     from ..datasets import DatasetError
     from ..persistence import ModelFormatError

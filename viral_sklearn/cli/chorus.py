@@ -24,7 +24,7 @@ COLUMNS = ["path", "start", "end", "found", "confidence"]
 
 
 def _extractor_default(name):
-    from .._chorus import ChorusExtractor
+    from ..chorus import ChorusExtractor
 
     return inspect.signature(ChorusExtractor).parameters[name].default
 
@@ -81,7 +81,7 @@ def _figure_names(paths: list[str]) -> list[str]:
 
 
 def run(args, console) -> int:
-    from .._chorus import ChorusExtractor
+    from ..chorus import ChorusExtractor
 
     params = {k: v for k, v in (("clip_length", args.clip_length), ("fallback", args.fallback)) if v is not None}
     params.update(check_method(args.method))

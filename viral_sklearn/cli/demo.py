@@ -131,7 +131,7 @@ def run_demo(
         matplotlib.use("Agg")
         song = int(test[0])
         y_song, sr = load_audio(paths[song], sr=22050)
-        start, dur, found = windows[song]
+        start, dur, found, _ = windows[song]
         mel = pipe.named_steps["mel"]
         draws = {
             "chorus.png": lambda: plotting.plot_chorus(

@@ -62,7 +62,7 @@ def predict_songs(pipeline, songs: SongSet):
     chorus : dict
         Song index -> ``(chorus_start, chorus_found)``.
     """
-    from .._chorus import ChorusExtractor
+    from ..chorus import ChorusExtractor
 
     precheck_files(songs)
     items = [songs.paths[i] for i in songs.alive]
