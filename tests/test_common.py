@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from viral_sklearn import ChorusExtractor, LSTMClassifier, MelSpectrogramTransformer, MonoMixer
+from viral_sklearn import (
+    ChorusExtractor,
+    LSTMClassifier,
+    MelSpectrogramTransformer,
+    MonoMixer,
+    PooledMelTransformer,
+)
 
 SONGS_NOT_MATRIX = (
     "feeds a numeric 2-D matrix; song transformers take a 1-D collection of songs "
     "(paths or AudioClip) and reject a matrix with a clear error"
+)
+POOLED_NOT_MATRIX = (
+    "feeds a 2-D matrix; PooledMelTransformer takes 3-D (n_samples, n_frames, n_mels) "
+    "sequences and rejects 2-D input with a clear error (what the check protects is tested "
+    "with sequences in tests/test_pooling.py)"
 )
 SEQUENCES_NOT_MATRIX = (
     "feeds a 2-D matrix; LSTMClassifier takes 3-D (n_samples, n_frames, n_features) "
@@ -73,6 +84,16 @@ CLASSIFIER_MATRIX_CHECKS = MATRIX_CHECKS + [
     "check_supervised_y_2d",
 ]
 
+#: matrix checks PooledMelTransformer passes: it refuses 1-D and sparse input with the
+#: errors the checks expect, and transform before fit raises NotFittedError
+POOLED_PASSES = {
+    "check_estimator_sparse_array",
+    "check_estimator_sparse_matrix",
+    "check_estimator_sparse_tag",
+    "check_fit1d",
+    "check_transformers_unfitted_stateless",
+}
+
 CLASSIFIER_SKORCH_CHECKS = {
     "check_no_attributes_set_in_init": (
         "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_ (inherited design)"
@@ -88,6 +109,8 @@ ESTIMATORS = [
     ChorusExtractor(clip_length=1.0),
     MelSpectrogramTransformer(duration=0.5),
     LSTMClassifier(max_epochs=2, random_state=0),
+    PooledMelTransformer(),
+    PooledMelTransformer(statistics=("mean", "max"), percentiles=(10, 90), deltas=True),
 ]
 
 
@@ -96,6 +119,8 @@ def expected_failed_checks(estimator):
         failed = dict.fromkeys(CLASSIFIER_MATRIX_CHECKS, SEQUENCES_NOT_MATRIX)
         failed.update(CLASSIFIER_SKORCH_CHECKS)
         return failed
+    if isinstance(estimator, PooledMelTransformer):
+        return dict.fromkeys(sorted(set(TRANSFORMER_MATRIX_CHECKS) - POOLED_PASSES), POOLED_NOT_MATRIX)
     return dict.fromkeys(TRANSFORMER_MATRIX_CHECKS, SONGS_NOT_MATRIX)
 
 

@@ -14,6 +14,7 @@ from ._mel import MelSpectrogramTransformer, mel_db
 from ._mono import MonoMixer
 from ._per_song import SongErrors, check_songs
 from ._pipeline import make_viral_pipeline
+from ._pooling import PooledMelTransformer
 
 __all__ = [
     "AudioClip",
@@ -26,6 +27,7 @@ __all__ = [
     "MelSpectrogramTransformer",
     "MonoMixer",
     "OverfitReport",
+    "PooledMelTransformer",
     "SongErrors",
     "as_clips",
     "audio_info",

@@ -139,6 +139,14 @@ class LSTMClassifier(NeuralNetClassifier):
         any skorch split such as ``skorch.dataset.ValidSplit(5)``.
     validation_fraction : float, default=0.2
         Used by ``train_split="auto"``.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss (``CrossEntropyLoss(weight=...)``),
+        computed from the training labels at each ``fit``: ``"balanced"``
+        weighs class ``c`` by ``n_samples / (n_classes * n_c)`` (sklearn's
+        ``compute_class_weight``), a dict maps *your* labels to weights
+        (labels it omits weigh 1).  Each batch's loss is then the weighted
+        mean over its samples; the monitored ``valid_loss`` is weighted the
+        same way.  Leave ``criterion__weight`` unset when you use it.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch shuffling (on by default:
         ``iterator_train__shuffle=True``) and the validation split,
@@ -159,6 +167,9 @@ class LSTMClassifier(NeuralNetClassifier):
         Features per time step (mel bands) seen in fit.
     module_ : LSTMModule
         The trained network.
+    class_weight_ : np.ndarray of float32 or None
+        The loss weight of each class of ``classes_`` (None without
+        ``class_weight``).
     history_ : skorch.History
         Per-epoch losses and accuracies (see :func:`viral_sklearn.plotting.plot_history`).
 
@@ -184,6 +195,7 @@ class LSTMClassifier(NeuralNetClassifier):
         batch_size=16,
         train_split="auto",
         validation_fraction=0.2,
+        class_weight=None,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -202,6 +214,7 @@ class LSTMClassifier(NeuralNetClassifier):
             **kwargs,
         )
         self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
         self.random_state = random_state
 
     # -- defaults -------------------------------------------------------
@@ -224,6 +237,14 @@ class LSTMClassifier(NeuralNetClassifier):
             split = ValidSplit(self.validation_fraction, stratified=True, random_state=self._split_seed)
             return split(self.get_dataset(X, y), y, **fit_params)
         return super().get_split_datasets(X, y, **fit_params)
+
+    def initialize_criterion(self):
+        kwargs = self.get_params_for("criterion")
+        weights = getattr(self, "class_weight_", None)
+        if weights is not None:
+            kwargs["weight"] = torch.as_tensor(weights, dtype=torch.float32)
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -271,6 +292,7 @@ class LSTMClassifier(NeuralNetClassifier):
         if len(encoder.classes_) < 2:
             raise ValueError(f"LSTMClassifier needs at least 2 classes in y, got {list(encoder.classes_)}")
         self.label_encoder_ = encoder
+        self.class_weight_ = self._class_weights(encoder.classes_, y)
         self.n_features_in_ = X.shape[-1]
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._split_seed = seed
@@ -282,6 +304,32 @@ class LSTMClassifier(NeuralNetClassifier):
         finally:
             self._y_is_encoded = False
         return self
+
+    def _class_weights(self, classes, y):
+        """The loss weight of each class (in ``classes`` order), or None."""
+        if self.class_weight is None:
+            return None
+        if self.class_weight != "balanced" and not isinstance(self.class_weight, dict):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict of label -> weight, got {self.class_weight!r}"
+            )
+        if "weight" in self.get_params_for("criterion"):
+            raise ValueError("class_weight and criterion__weight are both set; pass only one of them")
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that are not in y: {unknown!r}; the labels are {classes.tolist()!r}"
+                )
+        from sklearn.utils.class_weight import compute_class_weight
+
+        try:
+            weights = compute_class_weight(self.class_weight, classes=classes, y=y)
+        except ValueError as exc:
+            raise ValueError(f"class_weight={self.class_weight!r}: {exc}") from None
+        if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
+            raise ValueError(f"class_weight must give finite, non-negative weights, got {self.class_weight!r}")
+        return weights.astype(np.float32)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training the current model; see skorch's ``partial_fit``."""

@@ -22,6 +22,9 @@ plot_roc, plot_precision_recall
     ROC and precision-recall curves of binary scores, with AUC / AP.
 plot_confusion_matrix
     Confusion matrix with annotated counts.
+plot_comparison
+    Scores of candidate models, as :func:`viral_sklearn.model_selection.compare_pipelines`
+    returns them, with their spread over the folds and the dummy's level.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = [
     "plot_roc",
     "plot_precision_recall",
     "plot_confusion_matrix",
+    "plot_comparison",
 ]
 
 _MISSING_MATPLOTLIB = "viral_sklearn.plotting needs matplotlib: pip install 'viral-sklearn[plot]'"
@@ -621,4 +625,100 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None) -> "Axes":
         ax=ax, colorbar=False, values_format="d", cmap="Blues"
     )
     ax.set_title("confusion matrix")
+    return ax
+
+
+_METRIC_NAMES = {
+    "roc_auc": "ROC-AUC",
+    "average_precision": "PR-AUC (average precision)",
+    "f1_macro": "macro-F1",
+    "accuracy": "accuracy",
+}
+
+
+def plot_comparison(results, *, metrics=("roc_auc", "average_precision"), dummy: str | None = "dummy",
+                    title: str | None = None, ax=None) -> "Axes":
+    """Mean score of each candidate, with its standard deviation over the folds.
+
+    Horizontal bars, one group per model (in the table's order, top to
+    bottom), one bar per metric; the dummy's scores are drawn as dashed
+    lines across the whole plot, so that what a model adds over a model
+    that ignores the songs reads at a glance.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        What :func:`~viral_sklearn.model_selection.compare_pipelines`
+        returns: a ``model`` column and ``<metric>_mean`` /
+        ``<metric>_std`` columns.
+    metrics : str or sequence of str, default=("roc_auc", "average_precision")
+        The scores to draw (columns ``<metric>_mean`` must exist).
+    dummy : str or None, default="dummy"
+        The row drawn as reference lines (and not as bars); ``None`` or a
+        name absent from the table draws every row as bars.
+    title : str, optional
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        One bar container per metric, labelled with the metric's name; the
+        dummy's lines have gid ``"dummy:<metric>"``.
+
+    Raises
+    ------
+    ValueError
+        No ``model`` column, a metric without its ``_mean`` column, or no
+        row to draw.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from viral_sklearn.plotting import plot_comparison
+    >>> table = pd.DataFrame({"model": ["LSTM", "dummy"], "roc_auc_mean": [0.8, 0.5], "roc_auc_std": [0.05, 0.0]})
+    >>> ax = plot_comparison(table, metrics="roc_auc")
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['LSTM']
+    """
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    metrics = list(metrics)
+    columns = list(getattr(results, "columns", []))
+    if "model" not in columns:
+        raise ValueError("results must be a DataFrame with a 'model' column (compare_pipelines's table)")
+    if not metrics:
+        raise ValueError("metrics is empty")
+    missing = [m for m in metrics if f"{m}_mean" not in columns]
+    if missing:
+        raise ValueError(f"results has no column {[m + '_mean' for m in missing]}; its columns are {columns}")
+    names = [str(m) for m in results["model"]]
+    is_dummy = np.array([dummy is not None and n == dummy for n in names])
+    bars = [i for i in range(len(names)) if not is_dummy[i]]
+    if not bars:
+        raise ValueError("results has no model to draw besides the dummy")
+
+    ax = _get_axes(ax, (7, 0.5 + 0.35 * len(bars) * len(metrics) + 0.3 * len(bars)))
+    height = 0.8 / len(metrics)
+    positions = np.arange(len(bars))[::-1].astype(float)  # first row on top
+    colors = [f"C{k}" for k in range(len(metrics))]
+    for k, metric in enumerate(metrics):
+        mean = results[f"{metric}_mean"].to_numpy(dtype=float)
+        std = (results[f"{metric}_std"].to_numpy(dtype=float) if f"{metric}_std" in columns
+               else np.zeros(len(names)))
+        offset = (len(metrics) - 1) / 2 * height - k * height
+        ax.barh(positions + offset, mean[bars], height=height * 0.9, xerr=std[bars], color=colors[k],
+                capsize=3, label=_METRIC_NAMES.get(metric, metric))
+        for j in np.flatnonzero(is_dummy):
+            line = ax.axvline(mean[j], color=colors[k], linestyle="--", linewidth=1.2)
+            line.set_gid(f"dummy:{metric}")
+    ax.set_yticks(positions, [names[i] for i in bars])
+    ax.set_xlim(0.0, 1.0)
+    label = "score (mean +- std over the folds)"
+    if is_dummy.any():
+        label += "; dashed: the dummy"
+    ax.set_xlabel(label)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    if title:
+        ax.set_title(title)
     return ax

@@ -110,8 +110,9 @@ def load_dataset(
     check_audio: bool = False,
     on_error: str = "raise",
     allow_outside: bool = False,
-) -> tuple[list[str], np.ndarray]:
-    """Song paths and labels from a metadata table, ready for ``Pipeline.fit``.
+    group_column: str | None = None,
+) -> tuple[list[str], np.ndarray] | tuple[list[str], np.ndarray, np.ndarray]:
+    """Song paths and labels (and groups) from a metadata table, ready for ``Pipeline.fit``.
 
     Parameters
     ----------
@@ -141,6 +142,13 @@ def load_dataset(
         of the machine, is refused (one :class:`DatasetError` listing every
         such row, whatever ``on_error``), and those files are not even looked
         at.  Pass ``True`` only for a table you wrote or trust.
+    group_column : str or None, default=None
+        A column naming each song's group, for example ``"artist"``: then a
+        third array is returned, for grouped cross-validation
+        (``GroupKFold``, ``StratifiedGroupKFold``), so that no artist has
+        songs on both sides of a split.  Read as text from a CSV file (``007``
+        stays ``007``).  Every row needs a group.  ``None`` (the default)
+        returns the ``(paths, labels)`` pair alone.
 
     Returns
     -------
@@ -149,6 +157,8 @@ def load_dataset(
     labels : np.ndarray, shape (len(paths),)
         The label column's values, type kept: ints, bools (dtype bool) or
         strings.
+    groups : np.ndarray, shape (len(paths),)
+        Only with ``group_column``: the group of each kept row.
 
     Raises
     ------
@@ -157,6 +167,7 @@ def load_dataset(
         table, empty id or label cells, duplicate ids, ids resolving outside
         ``audio_dir`` (unless ``allow_outside=True``).  With ``on_error="raise"``:
         any row without a usable file; with ``"skip"``: when no row is left.
+        With ``group_column``: a missing group column or empty group cells.
         Rows are numbered from 0 in table order (``DataFrame.iloc``; in a CSV
         file, row 0 is the line after the header).
     """
@@ -173,7 +184,8 @@ def load_dataset(
         if not os.path.isfile(path):
             raise DatasetError(f"metadata file {path!r} not found")
         try:
-            df = pd.read_csv(path, dtype={id_column: str})  # ids stay text: '007' is not 7
+            text = {id_column: str} if group_column is None else {id_column: str, group_column: str}
+            df = pd.read_csv(path, dtype=text)  # ids (and groups) stay text: '007' is not 7
         except pd.errors.EmptyDataError:
             raise DatasetError(f"metadata file {path!r} is empty") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -183,16 +195,15 @@ def load_dataset(
     audio_dir = os.fspath(audio_dir)
 
     # ---- columns ---------------------------------------------------------------
-    missing = [c for c in (id_column, label_column) if c not in df.columns]
+    roles = {id_column: "id", label_column: "label"}
+    if group_column is not None:
+        roles.setdefault(group_column, "group")
+    missing = [c for c in roles if c not in df.columns]
     if missing:
-        what = " and ".join(
-            f"no {'id' if c == id_column else 'label'} column {c!r}" for c in missing
-        )
+        what = " and ".join(f"no {roles[c]} column {c!r}" for c in missing)
         available = ", ".join(repr(str(c)) for c in df.columns) or "none"
-        raise DatasetError(
-            f"{source} has {what}; its columns are: {available} "
-            f"(pass id_column= / label_column= to name them)"
-        )
+        options = " / ".join(f"{roles[c]}_column=" for c in missing)
+        raise DatasetError(f"{source} has {what}; its columns are: {available} (pass {options} to name them)")
     if len(df) == 0:
         raise DatasetError(f"{source} has no rows")
 
@@ -212,6 +223,14 @@ def load_dataset(
             f"{source}: empty {label_column!r} {'cell' if len(empty_labels) == 1 else 'cells'} in "
             f"{_rows_text(empty_labels)}; every song needs a label"
         )
+    groups_raw = df[group_column].tolist() if group_column is not None else None
+    if groups_raw is not None:
+        empty_groups = [i for i, v in enumerate(groups_raw) if _is_empty(v)]
+        if empty_groups:
+            raise DatasetError(
+                f"{source}: empty {group_column!r} {'cell' if len(empty_groups) == 1 else 'cells'} in "
+                f"{_rows_text(empty_groups)}; with group_column every song needs a group"
+            )
     seen: dict[str, list[int]] = {}
     for i, song_id in enumerate(ids):
         seen.setdefault(song_id, []).append(i)
@@ -279,4 +298,8 @@ def load_dataset(
         keep = [i for i in range(n) if i not in drop]
         paths = [paths[i] for i in keep]
         labels_raw = [labels_raw[i] for i in keep]
-    return paths, _labels_array(labels_raw)
+        if groups_raw is not None:
+            groups_raw = [groups_raw[i] for i in keep]
+    if groups_raw is None:
+        return paths, _labels_array(labels_raw)
+    return paths, _labels_array(labels_raw), _labels_array(groups_raw)

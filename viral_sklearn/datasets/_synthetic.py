@@ -23,7 +23,8 @@ class SongCorpus:
     labels : np.ndarray of int, shape (n_songs,)
         The class of each song (1 = "viral": its chorus carries the hook).
     metadata_csv : str
-        The ``metadata.csv`` written next to the songs (columns ``id``, ``label``).
+        The ``metadata.csv`` written next to the songs (columns ``id``, ``label``,
+        and ``artist`` with ``n_artists``).
     out_dir : str
         The folder holding the songs and ``metadata.csv``.
     truth : pandas.DataFrame
@@ -31,7 +32,13 @@ class SongCorpus:
         ``sample_rate`` (Hz), ``chorus_times`` (list of ``(start, end)`` seconds of
         every chorus occurrence, sorted), ``n_choruses``, ``tempo`` (BPM), ``key``
         (e.g. ``"F# minor"``), ``sections`` (list of ``(name, start, end)``) and
-        ``verse_hooks`` (names of the verses that carry the decoy hook).
+        ``verse_hooks`` (names of the verses that carry the decoy hook);
+        ``audio_label`` (the class the audio carries: ``label`` unless label
+        noise flipped it); for ``form="short"``, ``hook_gain`` (the hook's
+        gain in the chorus, 0 for none); with ``n_artists``, ``artist``.
+    artists : np.ndarray of str or None
+        Each song's artist (with ``n_artists``): the ``groups`` of grouped
+        cross-validation.
     """
 
     paths: list
@@ -39,6 +46,7 @@ class SongCorpus:
     metadata_csv: str
     out_dir: str
     truth: Any
+    artists: Any = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -109,9 +117,10 @@ def _midi_hz(m: float) -> float:
 class _Section:
     """A stereo buffer being filled with notes and drum hits."""
 
-    def __init__(self, n: int, sr: int):
+    def __init__(self, n: int, sr: int, tables: dict | None = None):
         self.sr = sr
         self.buf = np.zeros((2, n), dtype=np.float32)
+        self.tables = _TABLES if tables is None else tables
 
     def note(self, start, dur, midi, table, amp, pan, *, attack=0.01, release=0.05, decay=None):
         sr, n_total = self.sr, self.buf.shape[1]
@@ -126,7 +135,7 @@ class _Section:
         env *= np.minimum(1.0, (n - t) / max(release * sr, 1.0))
         if decay is not None:
             env *= np.exp(-t / np.float32(decay * sr))
-        v = _TABLES[table][idx] * env * np.float32(amp)
+        v = self.tables[table][idx] * env * np.float32(amp)
         self.buf[0, i0 : i0 + n] += np.float32(pan[0]) * v
         self.buf[1, i0 : i0 + n] += np.float32(pan[1]) * v
 
@@ -332,11 +341,22 @@ def _allocate(rng, order, duration, chorus_dur, beat, chorus_length) -> dict:
 
 
 def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_length, sample_rates,
-                verse_hook_rate) -> tuple[np.ndarray, int, dict]:
-    """Render one song: (samples (n, 2) float32, sample rate, truth)."""
+                verse_hook_rate, hook=None, artist=None, noise=None) -> tuple[np.ndarray, int, dict]:
+    """Render one song: (samples (n, 2) float32, sample rate, truth).
+
+    ``hook``: ``(chorus gain, song gain)``, the hook's gain in the chorus and
+    the song's own hook level (decoys and the peak normalization use it, so
+    the gain is label-free); ``None`` is ``(label, 1.0)``, the default corpus.
+    ``artist``: an :class:`~._difficulty.Artist` whose sound the song shares.
+    ``noise``: ``(rng, dB)`` of a background hiss added after normalization.
+    """
+    chorus_gain, song_gain = (float(label), 1.0) if hook is None else hook
     sr = int(rng.choice(sample_rates))
     duration = float(rng.uniform(*duration_range))
-    tempo = float(rng.uniform(*_TEMPO_RANGE))
+    if artist is None:
+        tempo = float(rng.uniform(*_TEMPO_RANGE))
+    else:  # the artist's tempo, give or take 4 BPM
+        tempo = float(np.clip(artist.tempo + rng.uniform(-4.0, 4.0), *_TEMPO_RANGE))
     if _shortest_song(tempo, chorus_length) > duration:  # a short song: take a tempo where the form fits
         fits = [t for t in _TEMPO_GRID if _shortest_song(t, chorus_length) <= duration]
         tempo = float(rng.choice(fits))
@@ -346,6 +366,16 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     scale = _MINOR if minor else _MAJOR
     hats = bool(rng.random() < 0.5)
     kit = _drum_kit(rng, sr)
+    tables = None
+    if artist is not None:  # the artist's drum kit, instruments and hi-hats
+        from ._difficulty import apply_tilt
+
+        hats, tables = artist.hats, artist.tables
+        kit = _drum_kit(np.random.default_rng(artist.kit_seed), sr)
+
+    def finish(section):
+        buf = section.finish()
+        return buf if artist is None else apply_tilt(buf, sr, artist.brightness)
 
     # ---- form: how many choruses and verses, and their order -------------------
     chorus_beats = _chorus_beats(chorus_length, beat)
@@ -401,7 +431,7 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     for name in dict.fromkeys(order):
         length = lengths[name]
         n = int(round(length * sr))
-        sec = _Section(n, sr)
+        sec = _Section(n, sr, tables)
         if name == "chorus":
             # four chords of equal length over the chorus; identical every time it plays
             cb = chorus_beats / 4
@@ -410,12 +440,13 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             _render_drums(sec, kit, length, beat, style="four", hats=hats, gain=1.2)
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
-            hook = _Section(n, sr)
-            _render_hook(hook, kit, length, beat, notes)
-            plain = sec.finish()
-            hooked = plain + hook.finish()
-            peak = max(peak, float(np.abs(plain).max()), float(np.abs(hooked).max()))
-            rendered[name] = hooked if label == 1 else plain
+            layer = _Section(n, sr, tables)
+            _render_hook(layer, kit, length, beat, notes)
+            plain, layer = finish(sec), finish(layer)
+            hooked = plain + np.float32(song_gain) * layer
+            played = plain + np.float32(chorus_gain) * layer
+            peak = max(peak, float(np.abs(plain).max()), float(np.abs(hooked).max()), float(np.abs(played).max()))
+            rendered[name] = played
             continue
         if name.startswith("verse"):
             chord_beats = int(rng.choice([2, 4]))
@@ -425,7 +456,12 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
             if name in verse_hooks:  # the decoy, in either class
-                _render_hook(sec, kit, length, beat, notes)
+                if song_gain == 1.0:
+                    _render_hook(sec, kit, length, beat, notes)
+                else:
+                    layer = _Section(n, sr, tables)
+                    _render_hook(layer, kit, length, beat, notes)
+                    sec.buf += np.float32(song_gain) * layer.buf
         elif name == "bridge":
             bkey = (key + int(rng.choice([2, 5, 7]))) % 12  # a different key
             first = int(rng.integers(6))
@@ -442,7 +478,7 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             tl = _progression_timeline(prog, 2, length, beat, key, scale)
             _render_harmony(sec, tl, amp_pad=0.10, beat=beat)
             sec.buf *= np.linspace(1.0, 0.0, sec.buf.shape[1], dtype=np.float32) ** 0.5
-        rendered[name] = sec.finish()
+        rendered[name] = finish(sec)
         peak = max(peak, float(np.abs(rendered[name]).max()))
 
     # ---- assemble, normalise ------------------------------------------------------------------
@@ -460,6 +496,10 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     # peak normalization, by a gain that does not depend on the label (a
     # label-1 song would otherwise have quieter verses than its label-0 twin)
     audio *= np.float32(_PEAK / max(peak, 1e-9))
+    if noise is not None:
+        from ._difficulty import add_noise
+
+        audio = add_noise(audio, *noise)
     truth = {
         "duration": audio.shape[1] / sr,
         "sample_rate": sr,
@@ -500,6 +540,8 @@ def make_songs(
     format: str = "mp3",
     positive_fraction: float = 0.5,
     verse_hook_rate: float = 0.25,
+    difficulty=None,
+    n_artists: int | None = None,
     random_state=None,
     n_jobs: int | None = None,
 ) -> SongCorpus:
@@ -538,6 +580,36 @@ def make_songs(
       inside the choruses, with the same gain (the peak normalization takes the
       larger peak of the two versions).  So the intro, the verses and the first
       seconds of a song tell nothing about its class; its chorus tells all.
+    * **Difficulty.**  That default corpus is solved perfectly by any model
+      that hears the chorus.  ``difficulty="medium"`` or ``"hard"`` (or a dict
+      of the knobs below) makes the task credible: the hook is quieter
+      (``hook_gain``) and its level varies from song to song
+      (``hook_jitter_db``, log-normal; the decoys in the verses follow the
+      song's level), some label-0 choruses carry it at half that level
+      (``false_hook_rate``), a fraction of the labels disagree with the audio
+      (``label_noise``, half of them each way, so the number of positives
+      stays exact; ``truth["audio_label"]`` keeps the class the audio
+      carries), and a hiss is added (``noise_db``, dB below full scale).
+      The knobs of each level::
+
+          level    hook_gain  hook_jitter_db  false_hook_rate  label_noise  noise_db  artist_effect
+          easy       1.0          0              0               0            None       0
+          medium     0.5          4              0.15            0.05         -45        0.75
+          hard       0.35         6              0.3             0.1          -40        1.5
+
+    * **Artists.**  With ``n_artists``, the songs are shared out among that
+      many artists (as evenly as possible, at random).  An artist's songs
+      share a drum kit (including the hook's shaker), the timbres of pad,
+      lead and bass, hi-hats or not, a tempo (give or take 4 BPM) and a
+      brightness (the level above ~1.5 kHz, from -9 to +6 dB): a model can
+      recognise the artist from any few seconds.  An artist also has its own
+      share of hits: each artist's odds of a hit are multiplied by
+      ``exp(N(0, artist_effect))`` (the difficulty's knob; 0 with the default
+      difficulty), while the total number of positives stays exact.  Then a
+      model that learns "this artist's sound is a hit" scores well when the
+      artist's other songs are in its training set, and not on new artists:
+      cross-validate with ``groups=corpus.artists``
+      (``StratifiedGroupKFold``) to measure what transfers.
 
     Synthesis is vectorized numpy (wavetable notes, one-shot drum samples placed
     per hit), stereo (instruments panned apart), peak-normalized to 0.89, and
@@ -570,6 +642,18 @@ def make_songs(
     verse_hook_rate : float, default=0.25
         Probability that a verse (of either class) carries the hook as a decoy;
         0 keeps the hook out of the verses.
+    difficulty : None, {"easy", "medium", "hard"} or dict, default=None
+        How hard the task is (see the generative story); a dict sets some
+        knobs (``hook_gain``, ``hook_jitter_db``, ``false_hook_rate``,
+        ``label_noise``, ``noise_db``, ``artist_effect``) over the "easy"
+        ones.  ``None`` and ``"easy"`` make the default corpus, bit for bit.
+        ``form="short"`` only.
+    n_artists : int or None, default=None
+        Share the songs out among this many artists (1 to ``n_songs``), who
+        share a sound and a hit rate (see the generative story); the truth,
+        ``metadata.csv`` and ``SongCorpus.artists`` then name each song's
+        artist (``artist_00``, ...).  ``None``: no artists, and no artist
+        column.  ``form="short"`` only.
     random_state : None, int, numpy Generator or RandomState, default=None
         Seed.  The same int gives the same labels, truth and bit-identical files;
         song ``i`` depends on its label and the seed, not on ``n_songs``.
@@ -581,9 +665,9 @@ def make_songs(
     Returns
     -------
     SongCorpus
-        ``paths``, ``labels``, ``metadata_csv``, ``out_dir`` and ``truth`` (every
+        ``paths``, ``labels``, ``metadata_csv``, ``out_dir``, ``truth`` (every
         section and every chorus occurrence, in seconds of the written files,
-        which decode sample-aligned).
+        which decode sample-aligned) and ``artists`` (with ``n_artists``).
 
     Notes
     -----
@@ -656,11 +740,31 @@ def make_songs(
         raise ValueError(f"verse_hook_rate must be in [0, 1], got {verse_hook_rate!r}")
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
         raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
+    from . import _difficulty
+
+    knobs = _difficulty.check_difficulty(difficulty)
+    if n_artists is not None and (
+        isinstance(n_artists, bool) or not isinstance(n_artists, (int, np.integer)) or not 1 <= n_artists <= n_songs
+    ):
+        raise ValueError(f"n_artists must be None or an integer from 1 to n_songs={n_songs}, got {n_artists!r}")
+    plain = _difficulty.is_default(knobs) and n_artists is None
+    if form == "pop" and not plain:
+        raise ValueError("difficulty and n_artists are only available for form='short'")
 
     seq = _seed_sequence(random_state)
     master = np.random.default_rng(seq)
     n_pos = int(round(float(positive_fraction) * n_songs))
-    labels = master.permutation(np.r_[np.ones(n_pos, dtype=int), np.zeros(n_songs - n_pos, dtype=int)])
+    artists = artist_of = None
+    if n_artists is not None:
+        # the artists' own streams: children of the seed, away from the songs'
+        artist_seq = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 0x41525453))
+        artists = _difficulty.make_artists(
+            artist_seq, int(n_artists), tempo_range=_TEMPO_RANGE, table_n=_TABLE_N, hook_table=_TABLES["hook"],
+            artist_effect=knobs["artist_effect"],
+        )
+        artist_of = master.permutation(np.arange(n_songs) % int(n_artists))
+    audio_labels = _difficulty.draw_labels(master, n_songs, n_pos, artist_of, artists)
+    labels = _difficulty.flip_labels(master, audio_labels, knobs["label_noise"])
     song_seeds = seq.spawn(n_songs)
 
     if out_dir is None:
@@ -670,24 +774,44 @@ def make_songs(
     sf_format, subtype, ext = _FORMATS[fmt]
     width = max(3, len(str(n_songs - 1)))
 
+    def difficulty_of(i: int) -> dict:
+        """The hook gains, artist and hiss of song i (a stream of its own: the song's is untouched)."""
+        if plain:
+            return {}
+        rng = np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*song_seeds[i].spawn_key, 1)))
+        level = knobs["hook_gain"] * 10.0 ** (rng.normal(0.0, knobs["hook_jitter_db"]) / 20.0)
+        false_hook = rng.random() < knobs["false_hook_rate"]
+        chorus = level if audio_labels[i] == 1 else (0.5 * level if false_hook else 0.0)
+        return {
+            "hook": (float(chorus), float(level)),
+            "artist": None if artists is None else artists[artist_of[i]],
+            "noise": None if knobs["noise_db"] is None else (rng, knobs["noise_db"]),
+        }
+
     def one_song(i: int) -> dict:
         rng = np.random.default_rng(song_seeds[i])
+        extra = {}
         if form == "pop":
             from ._pop import synth_pop_song
 
             audio, sr, truth = synth_pop_song(
-                rng, int(labels[i]), duration_range=(lo, hi), sample_rates=rates,
+                rng, int(audio_labels[i]), duration_range=(lo, hi), sample_rates=rates,
                 verse_hook_rate=float(verse_hook_rate),
             )
         else:
+            hard = difficulty_of(i)
             audio, sr, truth = _synth_song(
-                rng, int(labels[i]), duration_range=(lo, hi), chorus_length=chorus_length,
-                sample_rates=rates, verse_hook_rate=float(verse_hook_rate),
+                rng, int(audio_labels[i]), duration_range=(lo, hi), chorus_length=chorus_length,
+                sample_rates=rates, verse_hook_rate=float(verse_hook_rate), **hard,
             )
+            extra["hook_gain"] = float(hard["hook"][0]) if hard else float(audio_labels[i])
+            if artists is not None:
+                extra["artist"] = hard["artist"].name
         song_id = f"song_{i:0{width}d}"
         path = os.path.join(out_dir, song_id + ext)
         sf.write(path, audio, sr, format=sf_format, subtype=subtype)
-        return {"id": song_id, "path": path, "label": int(labels[i]), **truth}
+        return {"id": song_id, "path": path, "label": int(labels[i]), "audio_label": int(audio_labels[i]),
+                **extra, **truth}
 
     # Encoding (LAME for MP3) dominates and releases the GIL: threads overlap it.
     if n_jobs is None or n_jobs < 0:
@@ -704,5 +828,6 @@ def make_songs(
 
     truth_df = pd.DataFrame(rows)
     metadata_csv = os.path.join(out_dir, "metadata.csv")
-    truth_df[["id", "label"]].to_csv(metadata_csv, index=False)
-    return SongCorpus(paths=paths, labels=labels, metadata_csv=metadata_csv, out_dir=out_dir, truth=truth_df)
+    truth_df[["id", "label"] + (["artist"] if artists is not None else [])].to_csv(metadata_csv, index=False)
+    return SongCorpus(paths=paths, labels=labels, metadata_csv=metadata_csv, out_dir=out_dir, truth=truth_df,
+                      artists=None if artists is None else truth_df["artist"].to_numpy())
