@@ -331,16 +331,68 @@ def test_grid_search_with_cross_validation(trained, folder, tmp_path):
     assert model.get_params()["clf__module__hidden_size"] == int(best[0])
 
 
+def test_train_cross_validates_by_group_with_class_weights(corpus, folder, train_cache, tmp_path, monkeypatch):
+    import pandas as pd
+    import sklearn.model_selection as ms
+
+    meta = pd.read_csv(os.path.join(folder, "metadata.csv"), dtype={"id": str})
+    meta["artist"] = ["a", "a", "b", "b", "c", "c", "d", "d"]
+    table = tmp_path / "by_artist.csv"
+    meta.to_csv(table, index=False)
+    seen = []
+    real_split = ms.StratifiedGroupKFold.split
+
+    def recording_split(self, X, y=None, groups=None):
+        for train, test in real_split(self, X, y, groups):
+            seen.append((set(np.asarray(groups)[train]), set(np.asarray(groups)[test])))
+            yield train, test
+
+    monkeypatch.setattr(ms.StratifiedGroupKFold, "split", recording_split)
+    code = main(["train", "--metadata", str(table), "--audio-dir", folder, "--out", str(tmp_path / "m.safetensors"),
+                 "--cache", train_cache, "--group-column", "artist", "--cv", "2", "--class-weight", "balanced", "-q",
+                 *TRAIN_OPTIONS])
+    assert code == 0
+    assert len(seen) == 2 and all(not train & test for train, test in seen)
+    assert load_pipeline(tmp_path / "m.safetensors").predict(corpus.paths).shape == (8,)
+
+
+def test_train_group_column_errors(folder, tmp_path, capsys):
+    import pandas as pd
+
+    meta = pd.read_csv(os.path.join(folder, "metadata.csv"), dtype={"id": str})
+    meta["artist"] = ["a"] * 4 + ["b"] * 4
+    table = tmp_path / "two_artists.csv"
+    meta.to_csv(table, index=False)
+    base = ["train", "--metadata", str(table), "--audio-dir", folder, "--out", str(tmp_path / "m.safetensors"), "-q"]
+    assert main(base + ["--group-column", "artist", "--cv", "3"]) == 1
+    assert "3-fold cross-validation by 'artist' needs at least 3 groups; there are 2" in capsys.readouterr().err
+    assert main(base + ["--group-column", "singer", "--cv", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "has no group column 'singer'" in err and "(pass --group-column to name them)" in err
+    assert main(base + ["--group-column", "artist"]) == 2
+    assert "--group-column groups the cross-validation folds: it needs --cv or --grid" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_demo_runs_its_main_job(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "viral_sklearn.cli", "demo", "--out", tmp_path / "demo", "--n-songs", "12",
+        [sys.executable, "-m", "viral_sklearn.cli", "demo", "--out", tmp_path / "demo", "--n-songs", "24",
          "--clip-length", "3", "--max-epochs", "1", "--n-jobs", "1", "--quiet"],
         capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
-    assert summary["n_songs"] == 12 and summary["n_test"] == 3
+    assert summary["n_songs"] == 24 and summary["n_artists"] == 6 and summary["difficulty"] == "hard"
+    assert summary["cv"] == "StratifiedGroupKFold(3) by artist"
+    rows = {row["model"]: row for row in summary["comparison"]}
+    assert list(rows) == ["LSTM", "pooled-mel logistic", "pooled-mel boosting", "LSTM, offset clip",
+                          "pooled-mel logistic, offset clip", "pooled-mel logistic, loudest clip", "dummy"]
+    assert rows["dummy"]["roc_auc_mean"] == 0.5
+    assert summary["best_model"] == max(list(rows)[:-1], key=lambda m: rows[m]["roc_auc_mean"])
+    assert summary["held_out"]["shared_artists"] == 0
+    assert summary["n_train"] + summary["n_test"] == 24
+    assert set(summary["chorus_detection"]) == {"structure", "offset", "loudest"}
     assert summary["reloaded_model_identical"] is True
-    assert "held-out: accuracy" in done.stdout
-    assert (tmp_path / "demo" / "model.joblib").exists()
+    assert "StratifiedGroupKFold(3) by artist, every candidate on the same folds" in done.stdout
+    assert "pooled-mel logistic, loudest clip" in done.stdout and "held-out: accuracy" in done.stdout
+    assert (tmp_path / "demo" / "model.joblib").exists() and (tmp_path / "demo" / "comparison.png").exists()

@@ -18,10 +18,10 @@ from viral_sklearn.cli._songs import chorus_columns
 SUBCOMMANDS = {
     "chorus": ["--clip-length", "--fallback", "--method", "--csv", "--out", "--plot", "--n-jobs", "--cache"],
     "train": ["--metadata", "--audio-dir", "--out", "--format", "--clip-length", "--epochs", "--hidden-size", "--lr",
-              "--n-jobs", "--cache", "--device", "--grid", "--cv", "--method"],
+              "--n-jobs", "--cache", "--device", "--grid", "--cv", "--method", "--group-column", "--class-weight"],
     "predict": ["--metadata", "--audio-dir", "--out", "--trust-pickle", "--device", "--n-jobs", "--cache"],
     "evaluate": ["--metadata", "--audio-dir", "--plots", "--json", "--trust-pickle", "--device"],
-    "demo": ["--out", "--n-songs", "--clip-length", "--max-epochs", "--n-jobs", "--seed"],
+    "demo": ["--out", "--n-songs", "--clip-length", "--max-epochs", "--n-jobs", "--seed", "--difficulty"],
 }
 
 

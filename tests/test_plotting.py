@@ -413,3 +413,56 @@ def test_import_error_without_matplotlib(monkeypatch):
         monkeypatch.undo()
         importlib.reload(plotting)
     assert isinstance(plotting.plot_roc(y, score), Axes)
+
+
+# -- plot_comparison ------------------------------------------------------------
+def comparison_table():
+    import pandas as pd
+
+    return pd.DataFrame({
+        "model": ["LSTM", "pooled", "dummy"],
+        "roc_auc_mean": [0.8, 0.7, 0.5], "roc_auc_std": [0.05, 0.1, 0.0],
+        "average_precision_mean": [0.6, 0.55, 0.3], "average_precision_std": [0.02, 0.03, 0.01],
+    })
+
+
+def test_plot_comparison_draws_one_bar_per_model_and_metric_and_the_dummy_as_lines(tmp_path):
+    from viral_sklearn.plotting import plot_comparison
+
+    ax = plot_comparison(comparison_table(), title="grouped CV")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["LSTM", "pooled"]  # top to bottom
+    assert ax.get_yticks().tolist() == [1.0, 0.0]
+    assert legend_texts(ax) == ["ROC-AUC", "PR-AUC (average precision)"]
+    widths = [[round(p.get_width(), 6) for p in c.patches] for c in ax.containers if hasattr(c, "patches")]
+    assert widths == [[0.8, 0.7], [0.6, 0.55]]
+    lines = {line.get_gid(): line.get_xdata()[0] for line in ax.get_lines() if line.get_gid()}
+    assert lines == {"dummy:roc_auc": 0.5, "dummy:average_precision": 0.3}
+    assert ax.get_xlim() == (0.0, 1.0) and ax.get_title() == "grouped CV"
+    save_png(ax, tmp_path, "comparison")
+
+
+def test_plot_comparison_without_a_dummy_and_on_given_axes():
+    from matplotlib.figure import Figure
+
+    from viral_sklearn.plotting import plot_comparison
+
+    ax = Figure().subplots()
+    assert plot_comparison(comparison_table(), metrics="roc_auc", dummy=None, ax=ax) is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["LSTM", "pooled", "dummy"]
+    assert not [line for line in ax.get_lines() if line.get_gid()]
+
+
+@pytest.mark.parametrize(
+    "table, kwargs, message",
+    [
+        (lambda t: t.drop(columns="model"), {}, "results must be a DataFrame with a 'model' column"),
+        (lambda t: t, {"metrics": ("f1_macro",)}, "results has no column \\['f1_macro_mean'\\]"),
+        (lambda t: t, {"metrics": ()}, "metrics is empty"),
+        (lambda t: t[t.model == "dummy"], {}, "no model to draw besides the dummy"),
+    ],
+)
+def test_plot_comparison_validates_its_input(table, kwargs, message):
+    from viral_sklearn.plotting import plot_comparison
+
+    with pytest.raises(ValueError, match=message):
+        plot_comparison(table(comparison_table()), **kwargs)

@@ -698,7 +698,7 @@ def plot_comparison(results, *, metrics=("roc_auc", "average_precision"), dummy:
     if not bars:
         raise ValueError("results has no model to draw besides the dummy")
 
-    ax = _get_axes(ax, (7, 0.5 + 0.35 * len(bars) * len(metrics) + 0.3 * len(bars)))
+    ax = _get_axes(ax, (8, 1.2 + 0.3 * len(bars) * len(metrics) + 0.3 * len(bars)))
     height = 0.8 / len(metrics)
     positions = np.arange(len(bars))[::-1].astype(float)  # first row on top
     colors = [f"C{k}" for k in range(len(metrics))]
@@ -718,7 +718,7 @@ def plot_comparison(results, *, metrics=("roc_auc", "average_precision"), dummy:
     if is_dummy.any():
         label += "; dashed: the dummy"
     ax.set_xlabel(label)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(metrics), fontsize="small")
     if title:
         ax.set_title(title)
     return ax

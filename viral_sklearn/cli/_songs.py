@@ -99,8 +99,10 @@ def read_table(path: str, id_column: str):
         raise DataError(f"cannot read metadata file {path!r} as CSV: {exc}") from None
 
 
-def labelled_songs(args):
+def labelled_songs(args, group_column: str | None = None):
     """``(paths, y)`` from ``--metadata`` and ``--audio-dir``; every row needs a usable file.
+
+    With ``group_column``, ``(paths, y, groups)``.
 
     Raises
     ------
@@ -112,9 +114,11 @@ def labelled_songs(args):
     try:
         return load_dataset(args.metadata, args.audio_dir, id_column=args.id_column,
                             label_column=args.label_column, extension=args.extension,
-                            allow_outside=args.allow_outside)
+                            allow_outside=args.allow_outside, group_column=group_column)
     except DatasetError as exc:  # the library's hints name its keywords: name the options instead
         text = str(exc).replace("pass id_column= / label_column=", "pass --id-column / --label-column")
+        text = text.replace("id_column=", "--id-column").replace("label_column=", "--label-column")
+        text = text.replace("group_column=", "--group-column").replace("with group_column", "with --group-column")
         text = text.replace("allow_outside=True", "--allow-outside")
         raise DatasetError(text.replace('on_error="skip"', "remove those rows"), exc.rows) from None
 

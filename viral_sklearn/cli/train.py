@@ -34,9 +34,11 @@ with the same folder skips the songs already done), then the classifier is
 cross-validated (--cv K) or grid-searched over hidden size and learning rate
 (--grid; values not given: hidden size {' '.join(map(str, GRID_DEFAULTS['hidden_size']))}, lr
 {' '.join(f'{v:g}' for v in GRID_DEFAULTS['lr'])}; 3 folds unless --cv), with
-stratified folds in which the network trains on all the fold's songs, and
-finally fitted on all songs with the library's settings (and the best grid
-values).
+stratified folds in which the network trains on all the fold's songs (with
+--group-column, folds by group: no artist on both sides), and finally fitted on
+all songs with the library's settings (and the best grid values).
+--class-weight balanced weighs the classes by the inverse of their frequency in
+the loss.
 The model is saved in the safe format (safetensors, loaded without running code
 from the file) unless --format joblib or an --out ending in .joblib/.pkl.
 """
@@ -55,6 +57,12 @@ def add_parser(subparsers, parents):
                         help="grid-search hidden size x learning rate (the values of --hidden-size and --lr)")
     search.add_argument("--cv", type=positive_int, metavar="K",
                         help="K-fold stratified cross-validation (default with --grid: 3)")
+    search.add_argument("--group-column", metavar="NAME", default=None,
+                        help="metadata column grouping the songs (e.g. artist): folds keep each group on one "
+                             "side (StratifiedGroupKFold)")
+    p.add_argument_group("class imbalance").add_argument(
+        "--class-weight", choices=("balanced",), default=None,
+        help="weigh each class by the inverse of its frequency in the training loss (default: none)")
     add_song_args(p)
     p.set_defaults(run=run)
     return p
@@ -83,14 +91,19 @@ def _check_options(args):
                 raise UsageError(f"{flag} has {len(values)} values: several values need --grid")
     if args.cv is not None and args.cv < 2:
         raise UsageError(f"--cv {args.cv}: cross-validation needs at least 2 folds")
+    if args.group_column is not None and args.cv is None and not args.grid:
+        raise UsageError("--group-column groups the cross-validation folds: it needs --cv or --grid")
 
 
-def _folds(args, counts: dict) -> int | None:
+def _folds(args, counts: dict, groups=None) -> int | None:
     k = args.cv if args.cv is not None else (3 if args.grid else None)
     if k is not None and min(counts.values()) < k:
         smallest = min(counts, key=counts.get)
         raise DataError(f"{k}-fold cross-validation needs at least {k} songs of each class; "
                         f"class {smallest} has {counts[smallest]}")
+    if k is not None and groups is not None and len(set(groups.tolist())) < k:
+        raise DataError(f"{k}-fold cross-validation by {args.group_column!r} needs at least {k} groups; "
+                        f"there are {len(set(groups.tolist()))}")
     return k
 
 
@@ -116,7 +129,7 @@ def _grid_table(grid) -> str:
 
 def run(args, console) -> int:
     from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+    from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold, cross_val_score
 
     from .._lstm import EpochProgressBar
     from .._pipeline import make_viral_pipeline
@@ -125,15 +138,21 @@ def run(args, console) -> int:
     fmt = model_format_for(args.out, args.format)
     method = check_method(args.method)
     device = resolve_device(args.device)
-    paths, y = labelled_songs(args)
+    groups = None
+    if args.group_column is not None:
+        paths, y, groups = labelled_songs(args, group_column=args.group_column)
+    else:
+        paths, y = labelled_songs(args)
     labels, n_per_label = np.unique(y, return_counts=True)
     counts = {lab.item() if hasattr(lab, "item") else lab: int(n) for lab, n in zip(labels, n_per_label)}
     if len(counts) < 2:
         raise DataError(f"{args.metadata!r}: training needs songs of at least 2 classes, all are {labels[0]!r}")
-    k = _folds(args, counts)
+    k = _folds(args, counts, groups)
     seed = args.seed if args.seed is not None else library_default("random_state")
 
     extra = {"device": device} if device is not None else {}
+    if args.class_weight is not None:
+        extra["class_weight"] = args.class_weight
     pipe = make_viral_pipeline(**_pipeline_kwargs(args), n_jobs=args.n_jobs, memory=args.cache,
                                verbose=console.progress, **extra)
     if method:
@@ -156,7 +175,11 @@ def run(args, console) -> int:
     t0 = time.perf_counter()
     # inside the folds the classifier trains on all its songs (train_split=None, as the library
     # advises for tuning): its monitoring split would only take songs away from small folds
-    folds = StratifiedKFold(k, shuffle=True, random_state=seed) if k is not None else None
+    folds = None
+    if k is not None:
+        splitter = StratifiedGroupKFold if groups is not None else StratifiedKFold
+        folds = splitter(k, shuffle=True, random_state=seed)
+    by = f" by {args.group_column!r}" if groups is not None else ""
     if args.grid:
         param_grid = {
             "module__hidden_size": args.hidden_size or GRID_DEFAULTS["hidden_size"],
@@ -166,10 +189,10 @@ def run(args, console) -> int:
         console.note(f"grid search: {n_candidates} candidates x {k} folds ...")
         grid = GridSearchCV(clone(clf).set_params(train_split=None), param_grid, cv=folds, scoring="accuracy",
                             refit=False)
-        grid.fit(features, y)
+        grid.fit(features, y, groups=groups)
         best = grid.best_params_
         out_lines += [
-            f"grid search ({n_candidates} candidates x {k} folds, accuracy):",
+            f"grid search ({n_candidates} candidates x {k} folds{by}, accuracy):",
             *("  " + line for line in _grid_table(grid).splitlines()),
             f"best: hidden_size {best['module__hidden_size']}, lr {best['lr']:g} "
             f"(mean accuracy {grid.best_score_:.3f})",
@@ -177,10 +200,10 @@ def run(args, console) -> int:
         clf.set_params(**best)
     elif k is not None:
         console.note(f"cross-validation: {k} folds ...")
-        fold_scores = cross_val_score(clone(clf).set_params(train_split=None), features, y, cv=folds,
-                                      scoring="accuracy")
+        fold_scores = cross_val_score(clone(clf).set_params(train_split=None), features, y, groups=groups,
+                                      cv=folds, scoring="accuracy")
         out_lines.append(
-            f"cross-validation ({k} folds, accuracy): {' '.join(f'{s:.3f}' for s in fold_scores)}; "
+            f"cross-validation ({k} folds{by}, accuracy): {' '.join(f'{s:.3f}' for s in fold_scores)}; "
             f"mean {fold_scores.mean():.3f} +- {fold_scores.std():.3f}"
         )
     console.note(f"training on all {len(y)} songs ...")
