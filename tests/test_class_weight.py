@@ -97,6 +97,7 @@ def test_class_weight_survives_clone_and_grid_search():
     "class_weight, message",
     [
         ("bal", "class_weight must be None, 'balanced' or a dict of label -> weight, got 'bal'"),
+        (np.array([1.0, 2.0]), "class_weight must be None, 'balanced' or a dict of label -> weight, got array"),
         ({"viral": 2.0}, "class_weight names labels that are not in y: \\['viral'\\]; the labels are \\['flop', 'hit'\\]"),
         ({"hit": -1.0}, "class_weight must give finite, non-negative weights"),
     ],

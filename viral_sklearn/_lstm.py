@@ -309,7 +309,8 @@ class LSTMClassifier(NeuralNetClassifier):
         """The loss weight of each class (in ``classes`` order), or None."""
         if self.class_weight is None:
             return None
-        if self.class_weight != "balanced" and not isinstance(self.class_weight, dict):
+        if not (isinstance(self.class_weight, dict) or (isinstance(self.class_weight, str)
+                                                         and self.class_weight == "balanced")):
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict of label -> weight, got {self.class_weight!r}"
             )
