@@ -73,6 +73,8 @@ TRANSFORMER_MATRIX_CHECKS = MATRIX_CHECKS + [
 ]
 
 CLASSIFIER_MATRIX_CHECKS = MATRIX_CHECKS + [
+    "check_class_weight_balanced_classifiers",  # what the class_weight checks protect: tests/test_class_weight.py
+    "check_class_weight_classifiers",
     "check_classifier_data_not_an_array",
     "check_classifiers_classes",
     "check_classifiers_one_label",

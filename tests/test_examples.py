@@ -15,7 +15,7 @@ EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("plot_*.py"))
 def test_examples_exist():
     names = {p.name for p in EXAMPLES}
     assert {"plot_chorus_finding.py", "plot_grid_search.py", "plot_cross_validation.py",
-            "plot_save_and_load.py"} <= names
+            "plot_save_and_load.py", "plot_compare_models.py"} <= names
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
