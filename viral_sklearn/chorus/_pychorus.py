@@ -788,7 +788,7 @@ def tame_loud_audio(y: np.ndarray) -> np.ndarray:
     """``y`` scaled down by a power of two (exact) to a peak of 1 when its peak
     is above 2**32: the float32 power spectrum of audio that loud overflows once
     summed over thousands of bins.  Quieter audio is returned as it is."""
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    peak = max(float(y.max()), -float(y.min())) if y.size else 0.0  # no |y| copy of a long song
     if peak > _MAX_CHROMA_PEAK:
         return np.ldexp(y, -math.ceil(math.log2(peak))).astype(np.float32, copy=False)
     return y

@@ -156,14 +156,18 @@ def _moving_mean_rows(lag: np.ndarray, width: int) -> np.ndarray:
     n = lag.shape[0]
     sums = ndimage.uniform_filter1d(lag, width, axis=1, mode="constant", origin=-(width % 2 == 0))
     # uniform_filter1d's window for output t: [t - width // 2, t - width // 2 + width)
-    t = np.arange(n)
+    t = np.arange(n, dtype=np.int32)
     lo = t - width // 2
-    hi = lo + width
-    count = np.minimum(hi, n)[None, :] - np.maximum(lo[None, :], t[:, None])
-    valid = t[None, :] >= t[:, None]
-    out = np.full((n, n), -np.inf, dtype=np.float32)
-    np.divide(sums * np.float32(width), np.maximum(count, 1), out=out, where=valid, casting="unsafe")
-    return out
+    hi = np.minimum(lo + width, n)
+    sums *= np.float32(width)
+    # row ``l`` is valid from t = l on: a window holds min(hi, n) - max(lo, l) valid steps
+    count = np.maximum(lo[None, :], t[:, None])
+    np.subtract(hi[None, :], count, out=count)
+    np.maximum(count, 1, out=count)
+    sums /= count
+    del count
+    sums[np.tri(n, k=-1, dtype=bool)] = -np.inf  # t < l
+    return sums
 
 
 def repetition_lines(sim: np.ndarray, step: float, scale: float = 1.0) -> np.ndarray:
