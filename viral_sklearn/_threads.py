@@ -45,9 +45,13 @@ def dask_worker():
 
 
 def _env_threads() -> int | None:
-    """``OMP_NUM_THREADS`` as a positive int, or None when unset or not a number."""
-    value = os.environ.get("OMP_NUM_THREADS", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    """The thread allowance the environment sets, as torch reads it at start:
+    ``MKL_NUM_THREADS``, else ``OMP_NUM_THREADS``; None when neither is a positive int."""
+    for name in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
 
 
 def threads_per_task(n_side_by_side: int | None = None) -> int | None:
@@ -63,10 +67,11 @@ def threads_per_task(n_side_by_side: int | None = None) -> int | None:
     -------
     threads : int or None
         * In a Dask worker: the worker's CPU allowance divided by its threads,
-          which run tasks side by side in one process and share its thread
-          pools.  The allowance is ``OMP_NUM_THREADS`` when set (Dask's nanny
-          sets it for every worker process, 1 by default: see
-          ``distributed.nanny.pre-spawn-environ``), else the cores.
+          which run tasks side by side in one process.  The allowance is what
+          its environment says, read as torch reads it at start
+          (``MKL_NUM_THREADS``, else ``OMP_NUM_THREADS``; Dask's nanny sets
+          both to 1 for every worker process by default, see
+          ``distributed.nanny.pre-spawn-environ``), else its cores.
         * Elsewhere, with ``n_side_by_side``: ``cores // n_side_by_side``, at
           least 1.
         * Otherwise None: a plain process, or a joblib worker process, whose
@@ -91,17 +96,20 @@ def threads_per_task(n_side_by_side: int | None = None) -> int | None:
 
 
 _LOCK = threading.Lock()
-_state: dict = {"depth": 0, "torch": None, "limiter": None}
+_blas: dict = {"depth": 0, "limiter": None}
 
 
 @contextlib.contextmanager
 def limit_threads(n: int | None):
-    """Limit torch's intra-op threads and the BLAS/OpenMP pools to ``n`` while inside.
+    """Limit torch's intra-op threads and the BLAS pools to ``n`` while inside.
 
-    ``None`` changes nothing.  The pools are per process, so overlapping uses
-    from several threads are counted: the first one in records the current
-    settings, each one in applies its ``n``, and the last one out restores
-    what the first recorded (saving and restoring per call would let two
+    ``None`` changes nothing.  torch's count is per thread (its OpenMP
+    build keeps one count per thread that computes, taken from the last
+    ``torch.set_num_threads`` when the thread first computes), so each call
+    restores its own thread's count, which nesting within a thread keeps
+    right.  The BLAS pools (threadpoolctl) are per process: overlapping uses
+    from several threads are counted, the first one in records the settings
+    and the last one out restores them (restoring per call would let two
     threads leaving in the other order keep a limit for good).
 
     Parameters
@@ -126,19 +134,19 @@ def limit_threads(n: int | None):
 
     n = max(1, int(n))
     with _LOCK:
-        if _state["depth"] == 0:
-            _state["torch"] = torch.get_num_threads()
-            _state["limiter"] = threadpool_limits(limits=n)
+        if _blas["depth"] == 0:
+            _blas["limiter"] = threadpool_limits(limits=n, user_api="blas")
         else:
-            threadpool_limits(limits=n)  # the first one restores the originals
-        _state["depth"] += 1
-        torch.set_num_threads(n)
+            threadpool_limits(limits=n, user_api="blas")  # the first one restores the originals
+        _blas["depth"] += 1
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
     try:
         yield
     finally:
+        torch.set_num_threads(previous)
         with _LOCK:
-            _state["depth"] -= 1
-            if _state["depth"] == 0:
-                torch.set_num_threads(_state["torch"])
-                _state["limiter"].restore_original_limits()
-                _state["torch"] = _state["limiter"] = None
+            _blas["depth"] -= 1
+            if _blas["depth"] == 0:
+                _blas["limiter"].restore_original_limits()
+                _blas["limiter"] = None
