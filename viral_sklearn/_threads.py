@@ -133,20 +133,22 @@ def limit_threads(n: int | None):
     from threadpoolctl import threadpool_limits
 
     n = max(1, int(n))
+    # torch's count first and last: setting MKL's threads also sets the calling
+    # thread's OpenMP count, which is torch's
+    previous = torch.get_num_threads()
     with _LOCK:
         if _blas["depth"] == 0:
             _blas["limiter"] = threadpool_limits(limits=n, user_api="blas")
         else:
             threadpool_limits(limits=n, user_api="blas")  # the first one restores the originals
         _blas["depth"] += 1
-    previous = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
         with _LOCK:
             _blas["depth"] -= 1
             if _blas["depth"] == 0:
                 _blas["limiter"].restore_original_limits()
                 _blas["limiter"] = None
+        torch.set_num_threads(previous)
