@@ -170,11 +170,12 @@ class LSTMClassifier(NeuralNetClassifier):
     Notes
     -----
     Threads: a fit or prediction inside a Dask worker uses the worker's
-    share of the cores (``OMP_NUM_THREADS``, which Dask's nanny sets, divided
-    by the worker's threads), applied with ``torch.set_num_threads`` for the
-    call and restored after; in joblib's worker processes (``GridSearchCV(n_jobs=2)``)
+    share of the cores (its allowance, ``MKL_NUM_THREADS`` or
+    ``OMP_NUM_THREADS`` as Dask's nanny sets them, divided by the worker's
+    threads), applied with ``torch.set_num_threads`` for the call and
+    restored after; in joblib's worker processes (``GridSearchCV(n_jobs=2)``)
     joblib already gave torch ``cores // n_jobs`` threads.  Elsewhere torch's
-    own setting is left alone.
+    own setting is left alone.  See ``docs/user_guide/scaling.md``.
 
     Attributes
     ----------

@@ -37,8 +37,8 @@ def mel_db(
         Where to compute: None or ``"cpu"`` on the CPU, ``"cuda"`` (or
         ``"cuda:1"`` ...) on a GPU, ``"auto"`` on the GPU when torch sees one.
         The samples go to the device and the result comes back as numpy; the
-        GPU result equals the CPU one within float32 rounding (hundredths of
-        a dB, see ``tests/test_gpu.py``).
+        GPU result equals the CPU one within float32 rounding, not bit for
+        bit (``tests/test_gpu.py`` allows 0.05 dB).
 
     Returns
     -------
@@ -139,8 +139,8 @@ class MelSpectrogramTransformer(SongTransformer):
         ``"cuda:<index>"``) on a GPU; ``"auto"``: the GPU when the process that
         computes them (a joblib or Dask worker included) sees one, else the CPU.
         Decoding stays on the CPU; the GPU result equals the CPU one within
-        float32 rounding (hundredths of a dB), not bit for bit, and the cache
-        keys hold the device asked for.
+        float32 rounding, not bit for bit, and the cache keys hold the device
+        asked for.
     n_jobs : int or None, default=None
         Songs processed in parallel (joblib); results equal ``n_jobs=1``.
     memory : None, str, os.PathLike or joblib.Memory, default=None
