@@ -81,7 +81,10 @@ def test_killed_extraction_restarts_from_every_finished_song(songs, tmp_path, mo
             assert time.monotonic() < deadline, "no cache entries after 300 s"
             time.sleep(0.02)
     finally:
-        os.killpg(child.pid, signal.SIGKILL)
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it had ended (and the loop said why)
+            pass
         child.wait(timeout=60)
         child.stderr.close()
     assert child.returncode == -signal.SIGKILL
