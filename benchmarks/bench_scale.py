@@ -29,9 +29,9 @@ Songs: ``--unique`` distinct synthetic songs (``make_songs``: stereo MP3 at
 analysed for real, only the synthesis is shared.  The extraction is what is
 measured; the files' content does not change its memory.
 
-Time (2 shared cores, load ~4): generating 20 three-minute MP3s ~4 min (once),
-extraction ~1.3 s per song per core: ~1.5 min for 100 songs and ~12 min for
-1,000 with ``n_jobs=2``; ~20 min in all on a first run.
+Time (2 shared cores): generating the 20 three-minute MP3s took 10 min (once,
+load ~6; cached for later runs), the extractions 24 s for 100 songs and 309 s
+for 1,000 (load ~2): ~16 min on a first run, ~6 min after.
 
 Example::
 
