@@ -157,8 +157,8 @@ def test_workers_fill_one_cache_that_a_local_run_reads(client, corpus, local_fea
     assert cached.tobytes() == remote.tobytes() == local_features.tobytes()
 
 
-def test_every_step_pickles_without_handles_or_tensors(corpus):
-    pipe = small_pipeline(memory="unused-cache").fit(corpus.paths, corpus.labels)
+def test_every_step_pickles_without_handles_or_tensors(corpus, tmp_path):
+    pipe = small_pipeline(memory=tmp_path / "cache").fit(corpus.paths, corpus.labels)
     for name, step in pipe.steps:
         for key, value in step.get_params(deep=True).items():
             assert not isinstance(value, (torch.Tensor, torch.nn.Module)), (name, key)
