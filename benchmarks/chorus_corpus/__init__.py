@@ -60,9 +60,8 @@ def build(out_dir: str, split: str, *, cache_dir: str, n_synthetic: int = 100, s
     songs_per_track : int
         Stitched songs made from each source track (different regions and forms).
     """
-    import soundfile as sf
-
     from viral_sklearn.datasets import make_songs
+    from viral_sklearn.datasets._synthetic import write_audio_file
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -90,8 +89,8 @@ def build(out_dir: str, split: str, *, cache_dir: str, n_synthetic: int = 100, s
                 fmt = _FORMATS[int(rng.integers(len(_FORMATS)))]
                 song_id = f"stitched_{package}_{t_index:02d}_{k}"
                 path = os.path.join(folder, f"{song_id}.{fmt}")
-                sf.write(path, audio, stitched.SONG_RATE, format=fmt.upper(),
-                         subtype="MPEG_LAYER_III" if fmt == "mp3" else "PCM_16")
+                write_audio_file(path, audio, stitched.SONG_RATE, fmt.upper(),
+                                 "MPEG_LAYER_III" if fmt == "mp3" else "PCM_16")
                 rows.append({"id": song_id, "path": path, "split": split, "kind": "stitched", "package": package,
                              "duration": audio.shape[0] / stitched.SONG_RATE, **_jsonable(truth)})
                 _log(f"{len(rows):4d} {song_id}: {truth['form']} ({time.perf_counter() - start:.0f} s)", verbose)

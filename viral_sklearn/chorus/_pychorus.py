@@ -945,4 +945,7 @@ def find_chorus_pychorus(y: np.ndarray, sr: int, clip_length: float) -> "ChorusE
         return ChorusEstimate(start=None, confidence=0.0)
     best_score = int(candidates.scores[candidates.best])
     confidence = min(1.0, (best_score + 1) / MIN_LINES)
-    return ChorusEstimate(start=candidates.start_sec, confidence=float(confidence))
+    # a line ends inside the song, but its start in whole frames may put the
+    # clip's end a frame past it: keep the clip inside
+    start = min(candidates.start_sec, max(0.0, y.size / sr - clip_length))
+    return ChorusEstimate(start=float(start), confidence=float(confidence))
