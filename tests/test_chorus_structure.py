@@ -120,6 +120,8 @@ def test_place_clip_ends_the_clip_where_the_first_best_run_ends():
     assert _structure.place_clip(score, 20) == 30  # still the block's end
     score[50:60] = 1.0  # back-to-back blocks make one run: the clip ends at the second's end
     assert _structure.place_clip(score, 20) == 40
+    score[44] = 0.0  # a one-step dip inside the chorus does not end it once smoothed
+    assert _structure.place_clip(score, 20, smooth=1) == 24 and _structure.place_clip(score, 20, smooth=5) == 40
     assert _structure.place_clip(np.zeros(50), 20) is None
 
 

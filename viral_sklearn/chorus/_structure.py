@@ -30,9 +30,10 @@ five steps (each a small function below):
 5. **Placement** (:func:`place_clip`): the ``clip_length`` windows whose total
    score is within 10% of the best form runs (back-to-back choruses make one
    run); the first run that holds a window within 3% of the best is the
-   chorus, and the clip ends where it ends, at the last step that still scores
-   half of the best window's mean step: a repeated block that begins with a
-   lead-in (pre-chorus) ends on its chorus.  The start is then moved to the
+   chorus, and the clip ends where it ends (the first step from the run's best
+   window on where the score, averaged over 2.3 s, falls below half of that
+   window's mean step): a repeated block that begins with a lead-in
+   (pre-chorus) ends on its chorus.  The start is then moved to the
    strongest onset within 0.5 s, a musical boundary.
 
 A song with no repeated section (no line) has no chorus: ``start`` is
@@ -93,6 +94,8 @@ POSITION_WEIGHT = 2.0
 _NEAR_BEST = 0.97
 _RUN_LEVEL = 0.9
 _DROP = 0.5
+#: the score is averaged over this many seconds to find where the chorus ends
+END_SMOOTHING_SECONDS = 2.3
 #: the start moves to the strongest onset within this many seconds
 SNAP_SECONDS = 0.5
 #: most steps analysed; longer songs are pooled into longer steps
@@ -273,17 +276,18 @@ def chorus_score(counts: np.ndarray, loudness: np.ndarray) -> np.ndarray:
     return counts * np.exp(LOUDNESS_WEIGHT * z) * (1.0 + POSITION_WEIGHT * np.arange(n) / n)
 
 
-def place_clip(score: np.ndarray, width: int) -> int | None:
+def place_clip(score: np.ndarray, width: int, smooth: int = 1) -> int | None:
     """First step of the clip, from each step's chorus score.
 
     The windows of ``width`` steps whose total is within ``1 - _RUN_LEVEL`` of
     the best form runs; the first run holding a window within ``1 -
     _NEAR_BEST`` of the best is the chorus (a run bridges the small dip
     between back-to-back choruses, so which of them comes first does not hang
-    on a few percent).  The clip then ends where the run's chorus ends: at the
-    last step it covers whose score is at least ``_DROP`` of its best window's
-    mean step.  A repeated block that begins with a lead-in (a pre-chorus) thus
-    gives the clip its end, the chorus.  ``None`` when every score is 0.
+    on a few percent).  The clip then ends where that chorus ends: the first
+    step from the run's best window on where the score, averaged over
+    ``smooth`` steps, falls below ``_DROP`` of the best window's mean step.  A
+    repeated block that begins with a lead-in (a pre-chorus) thus gives the
+    clip its end, the chorus.  ``None`` when every score is 0.
     """
     n = score.shape[0]
     width = max(1, min(width, n))
@@ -291,15 +295,15 @@ def place_clip(score: np.ndarray, width: int) -> int | None:
     best = float(totals.max()) if totals.size else 0.0
     if best <= 0.0:
         return None
-    keep = totals >= _RUN_LEVEL * best
-    labels, _ = ndimage.label(keep)
+    labels, _ = ndimage.label(totals >= _RUN_LEVEL * best)
     first = labels[np.flatnonzero(totals >= _NEAR_BEST * best)[0]]
     starts = np.flatnonzero(labels == first)
     r0, r1 = int(starts[0]), int(starts[-1])
     top = r0 + int(np.argmax(totals[r0 : r1 + 1]))
     level = _DROP * totals[top] / width
-    covered = np.flatnonzero(score[r0 : r1 + width] >= level)
-    end = r0 + int(covered[-1]) + 1
+    smoothed = np.convolve(score, np.ones(smooth) / smooth, mode="same") if smooth > 1 else score
+    below = np.flatnonzero(smoothed[top:] < level)
+    end = top + int(below[0]) if below.size else n
     return int(min(max(end - width, r0), r1))
 
 
@@ -337,10 +341,10 @@ def analyse_structure(features: SongFeatures, clip_length: float) -> tuple[float
     weights = repetition_lines(sim, step, scale)
     del sim
     counts = repetition_counts(weights, int(round(GROUP_FRACTION * clip_length / step)))
-    del weights
     score = chorus_score(counts, features.loudness)
     width = int(round(clip_length / step))
-    first = place_clip(score, width)
+    del weights
+    first = place_clip(score, width, max(1, int(round(END_SMOOTHING_SECONDS / step))))
     if first is None:
         return None, 0.0, score
     width = max(1, min(width, counts.shape[0]))
