@@ -6,7 +6,7 @@ benchmark further (a smoke test of a few minutes in all); ``--only`` picks some.
 
 Example::
 
-    python benchmarks/run_all.py                 # all five, default sizes (~10 min on 2 cores)
+    python benchmarks/run_all.py                 # all of them, default sizes
     python benchmarks/run_all.py --quick
     python benchmarks/run_all.py --only extraction memory
 """
@@ -28,6 +28,12 @@ BENCHMARKS = {
     "memory": ("bench_memory.py", [], ["--minutes", "5", "--no-stages"]),
     "decodes": ("bench_decodes.py", [], ["--n-songs", "12", "--max-epochs", "1"]),
     "training": ("bench_training.py", [], ["--n", "128", "--repeat", "3"]),
+    # scaling out (docs/user_guide/scaling.md); bench_scale's own default (100 vs 1,000
+    # three-minute songs) takes ~20 min, so the suite runs a smaller pair
+    "dask": ("bench_dask.py", [], ["--n-songs", "8", "--epochs", "1", "--cv", "2"]),
+    "contention": ("bench_contention.py", [], ["--n", "16", "--frames", "100", "--epochs", "1"]),
+    "scale": ("bench_scale.py", ["--sizes", "50", "200"], ["--sizes", "4", "12", "--minutes", "1", "--unique", "3"]),
+    "gpu": ("bench_gpu.py", [], ["--n", "32", "--epochs", "1", "--clips", "4", "--frames", "200"]),
 }
 
 

@@ -325,6 +325,7 @@ def test_twenty_minute_track(tmp_path):
     # analysis at 11025 Hz: 53 MB of samples, the spectrogram twice by blocks of 64
     # frames (whole, it would be 106 MB), then the finder's two 6460 x 6460 float32
     # matrices (167 MB each): ~430 MB; ~1.9 GB with librosa's chroma
+    print(f"peak {peak / 1e6:.0f} MB, {elapsed:.1f} s")
     assert peak < 0.55e9, f"peak {peak / 1e6:.0f} MB"
     assert elapsed < 120, f"{elapsed:.1f} s"
     spec = steps[2].fit_transform([clip])

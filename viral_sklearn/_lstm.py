@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochScoring, LRScheduler
 from skorch.dataset import ValidSplit
+from skorch.utils import to_tensor
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
+
+from ._device import resolve_device, rng_devices
+from ._threads import limit_threads, threads_per_task
 
 __all__ = ["LSTMModule", "LSTMClassifier", "EpochProgressBar"]
 
@@ -155,9 +162,28 @@ class LSTMClassifier(NeuralNetClassifier):
         global generator.
     verbose : int, default=0
         skorch's per-epoch table when 1.
+    device : "auto", str or torch.device, default="auto"
+        skorch's ``device``: where the network trains and predicts.
+        ``"auto"`` is ``"cuda"`` when the process that fits or predicts
+        (a joblib or Dask worker included) sees a CUDA GPU, else ``"cpu"``;
+        it is resolved at each fit, prediction and load, and
+        ``get_params()`` keeps saying ``"auto"``, so a model trained on a GPU
+        and loaded where there is none predicts on the CPU without a warning.
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ... pin a device.  Only CPU fits
+        are bit-identical from one run to the next (cuDNN's LSTM is not).
     **kwargs
-        Any other skorch parameter (``device``, ``callbacks``,
-        ``module__hidden_size``, ``iterator_train__num_workers``, ...).
+        Any other skorch parameter (``callbacks``, ``module__hidden_size``,
+        ``iterator_train__num_workers``, ...).
+
+    Notes
+    -----
+    Threads: a fit or prediction inside a Dask worker uses the worker's
+    share of the cores (its allowance, ``MKL_NUM_THREADS`` or
+    ``OMP_NUM_THREADS`` as Dask's nanny sets them, divided by the worker's
+    threads), applied with ``torch.set_num_threads`` for the call and
+    restored after; in joblib's worker processes (``GridSearchCV(n_jobs=2)``)
+    joblib already gave torch ``cores // n_jobs`` threads.  Elsewhere torch's
+    own setting is left alone.  See ``docs/user_guide/scaling.md``.
 
     Attributes
     ----------
@@ -198,6 +224,7 @@ class LSTMClassifier(NeuralNetClassifier):
         class_weight=None,
         random_state=None,
         verbose=0,
+        device="auto",
         **kwargs,
     ):
         # skorch's DataLoader does not shuffle unless asked; the notebook did
@@ -211,6 +238,7 @@ class LSTMClassifier(NeuralNetClassifier):
             batch_size=batch_size,
             train_split=train_split,
             verbose=verbose,
+            device=device,
             **kwargs,
         )
         self.validation_fraction = validation_fraction
@@ -229,6 +257,65 @@ class LSTMClassifier(NeuralNetClassifier):
             ("lr_scheduler", LRScheduler(policy=torch.optim.lr_scheduler.StepLR, step_size=10, gamma=0.5))
         )
         return callbacks
+
+    # -- device -----------------------------------------------------------
+    # skorch reads ``self.device`` wherever it moves a tensor or a module, and
+    # torch knows no "auto".  Prediction paths (which may run from several
+    # threads) resolve it locally in ``infer`` and ``forward_iter``; training,
+    # initialisation and loading hold the concrete device in ``self.device``
+    # while they run and put the parameter back after.
+    @contextlib.contextmanager
+    def _concrete_device(self):
+        requested = self.device
+        concrete = resolve_device(requested)
+        if concrete is requested:
+            yield concrete
+            return
+        self.device = concrete
+        try:
+            yield concrete
+        finally:
+            if self.device is concrete:  # unless set_params changed it meanwhile
+                self.device = requested
+
+    def initialize(self):
+        with self._concrete_device():
+            return super().initialize()
+
+    def set_params(self, **kwargs):
+        requested = kwargs.get("device", None)
+        if requested is not None and resolve_device(requested) is not requested:
+            # a re-initialisation below moves modules to the device: give it a real one
+            super().set_params(**{**kwargs, "device": resolve_device(requested)})
+            self.device = requested
+            return self
+        with self._concrete_device():
+            return super().set_params(**kwargs)
+
+    def infer(self, x, **fit_params):
+        if isinstance(x, Mapping):  # not our input; skorch merges it with fit_params
+            with self._concrete_device():
+                return super().infer(x, **fit_params)
+        return self.module_(to_tensor(x, device=resolve_device(self.device)), **fit_params)
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        return super().forward_iter(X, training=training, device=resolve_device(device))
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        with self._concrete_device():
+            return super().get_loss(y_pred, y_true, *args, **kwargs)
+
+    def load_params(self, *args, **kwargs):
+        with self._concrete_device():
+            return super().load_params(*args, **kwargs)
+
+    def __setstate__(self, state):
+        requested = state.get("device")
+        concrete = resolve_device(requested)
+        state["device"] = concrete  # what "auto" means on the loading machine
+        super().__setstate__(state)
+        if concrete is not requested:
+            self.device = requested
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if isinstance(self.train_split, str):
@@ -298,9 +385,15 @@ class LSTMClassifier(NeuralNetClassifier):
         self._split_seed = seed
         self._y_is_encoded = True  # skorch's fit calls our partial_fit
         try:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                super().fit(X, encoder.transform(y).astype(np.int64), **fit_params)
+            with self._concrete_device() as device, limit_threads(threads_per_task()):
+                cuda = rng_devices(device)
+                # the caller's generators (CPU, and the GPU trained on) stay untouched
+                with torch.random.fork_rng(devices=cuda):
+                    torch.default_generator.manual_seed(seed)
+                    for index in cuda:
+                        with torch.cuda.device(index):
+                            torch.cuda.manual_seed(seed)
+                    super().fit(X, encoder.transform(y).astype(np.int64), **fit_params)
         finally:
             self._y_is_encoded = False
         return self
@@ -339,7 +432,8 @@ class LSTMClassifier(NeuralNetClassifier):
         if not getattr(self, "initialized_", False) or not hasattr(self, "label_encoder_"):
             return self.fit(X, y, **fit_params)
         X, y = self._fit_setup(X, y)
-        return super().partial_fit(X, self.label_encoder_.transform(y).astype(np.int64), classes, **fit_params)
+        with self._concrete_device(), limit_threads(threads_per_task()):
+            return super().partial_fit(X, self.label_encoder_.transform(y).astype(np.int64), classes, **fit_params)
 
     @property
     def classes_(self):
@@ -358,7 +452,7 @@ class LSTMClassifier(NeuralNetClassifier):
             X = self._check_X(X)  # else a skorch dataset (validation scoring)
         # torch's DataLoader draws a seed from the global generator even when it
         # does not shuffle: keep the caller's random stream untouched.
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), limit_threads(threads_per_task()):
             return super().predict_proba(X)
 
     def predict(self, X):

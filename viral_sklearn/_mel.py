@@ -9,6 +9,8 @@ from sklearn.utils._param_validation import Interval
 
 from ._audio import AudioClip, load_audio
 from ._base import PER_SONG_CONSTRAINTS, SongTransformer
+from ._device import check_device, resolve_device
+from ._threads import limit_threads
 
 __all__ = ["MelSpectrogramTransformer", "mel_db"]
 
@@ -23,6 +25,7 @@ def mel_db(
     f_min: float = 0.0,
     f_max: float | None = None,
     top_db: float | None = 80.0,
+    device=None,
 ) -> np.ndarray:
     """Mel spectrogram in dB of mono audio (torchaudio's transforms).
 
@@ -30,6 +33,12 @@ def mel_db(
     ----------
     y : np.ndarray [shape=(n,), dtype=float32]
     sr : int
+    device : str, torch.device or None, default=None
+        Where to compute: None or ``"cpu"`` on the CPU, ``"cuda"`` (or
+        ``"cuda:1"`` ...) on a GPU, ``"auto"`` on the GPU when torch sees one.
+        The samples go to the device and the result comes back as numpy; the
+        GPU result equals the CPU one within float32 rounding, not bit for
+        bit (``tests/test_gpu.py`` allows 0.05 dB).
 
     Returns
     -------
@@ -43,7 +52,8 @@ def mel_db(
     ------
     ValueError
         ``y`` is not 1-D real audio, is not finite, or has ``n_fft // 2``
-        samples or fewer (centred frames are reflect-padded by ``n_fft // 2``).
+        samples or fewer (centred frames are reflect-padded by ``n_fft // 2``);
+        ``device`` is a GPU this process does not see.
     """
     import torch
     import torchaudio.transforms as T
@@ -62,40 +72,40 @@ def mel_db(
     if not np.isfinite(arr).all():
         raise ValueError("y contains non-finite samples (NaN or Inf)")
 
+    dev = torch.device(resolve_device(device) or "cpu")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} asks for a GPU, but torch sees no CUDA device in this process")
+
     def run(dtype):
         mel = T.MelSpectrogram(
             sample_rate=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
             f_min=f_min, f_max=f_max, power=2.0,
-        ).to(dtype)
+        ).to(device=dev, dtype=dtype)
         to_db = T.AmplitudeToDB(stype="power", top_db=top_db)
         with torch.no_grad():
-            return to_db(mel(torch.from_numpy(arr).to(dtype)))
+            return to_db(mel(torch.from_numpy(arr).to(device=dev, dtype=dtype)))
 
     spec = run(torch.float32)
     if not torch.isfinite(spec).all():
         # the power of very loud audio overflows float32 (inf, then inf * 0 = NaN
         # in the filter bank); in float64 its dB values are finite float32 numbers
         spec = run(torch.float64)
-    return np.ascontiguousarray(spec.numpy().T, dtype=np.float32)
+    return np.ascontiguousarray(spec.cpu().numpy().T, dtype=np.float32)
 
 
-def _clip_mel(clip: AudioClip, *, sample_rate: int, duration: float, **mel_params) -> np.ndarray:
+def _clip_mel(clip: AudioClip, *, sample_rate: int, duration: float, device: str = "cpu", **mel_params) -> np.ndarray:
     n_samples = int(round(duration * sample_rate))
     window = duration if clip.duration is None else min(clip.duration, duration)
     y, sr = load_audio(clip, sr=sample_rate, duration=window)
     y = y[:n_samples]
     if y.size < n_samples:  # short songs and windows at the end: pad with silence
         y = np.concatenate([y, np.zeros(n_samples - y.size, dtype=np.float32)])
-    import torch
-
+    if resolve_device(device) != "cpu":
+        return mel_db(y, sr, device=device, **mel_params)
     # one clip's mel is too small to share across threads: on a busy machine torch's
     # thread pool made it 30x slower (docs/performance.md)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with limit_threads(1):
         return mel_db(y, sr, **mel_params)
-    finally:
-        torch.set_num_threads(threads)
 
 
 class MelSpectrogramTransformer(SongTransformer):
@@ -124,6 +134,13 @@ class MelSpectrogramTransformer(SongTransformer):
         ``None`` is ``sample_rate / 2``.
     top_db : float or None, default=80.0
         Dynamic range kept below each song's maximum.
+    device : str, default="cpu"
+        Where the spectrograms are computed: ``"cpu"``; ``"cuda"`` (or
+        ``"cuda:<index>"``) on a GPU; ``"auto"``: the GPU when the process that
+        computes them (a joblib or Dask worker included) sees one, else the CPU.
+        Decoding stays on the CPU; the GPU result equals the CPU one within
+        float32 rounding, not bit for bit, and the cache keys hold the device
+        asked for.
     n_jobs : int or None, default=None
         Songs processed in parallel (joblib); results equal ``n_jobs=1``.
     memory : None, str, os.PathLike or joblib.Memory, default=None
@@ -149,6 +166,7 @@ class MelSpectrogramTransformer(SongTransformer):
         "f_min": [Interval(Real, 0, None, closed="left")],
         "f_max": [None, Interval(Real, 0, None, closed="neither")],
         "top_db": [None, Interval(Real, 0, None, closed="neither")],
+        "device": [str],
         **PER_SONG_CONSTRAINTS,
     }
 
@@ -163,6 +181,7 @@ class MelSpectrogramTransformer(SongTransformer):
         f_min=0.0,
         f_max=None,
         top_db=80.0,
+        device="cpu",
         n_jobs=None,
         memory=None,
         verbose=False,
@@ -175,6 +194,7 @@ class MelSpectrogramTransformer(SongTransformer):
         self.f_min = f_min
         self.f_max = f_max
         self.top_db = top_db
+        self.device = device
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
@@ -204,6 +224,7 @@ class MelSpectrogramTransformer(SongTransformer):
             Lists every song that could not be decoded, with its reason.
         """
         clips = self._clips(X)
+        check_device(self.device, owner=type(self).__name__)
         if int(round(self.duration * self.sample_rate)) <= self.n_fft // 2:  # see mel_db
             raise ValueError(
                 f"duration={self.duration} s at sample_rate={self.sample_rate} Hz is "
@@ -215,9 +236,9 @@ class MelSpectrogramTransformer(SongTransformer):
             f_min=float(self.f_min), f_max=None if self.f_max is None else float(self.f_max),
             top_db=None if self.top_db is None else float(self.top_db),
         )
-        results = self._map_songs(
-            _clip_mel, clips, sample_rate=int(self.sample_rate), duration=float(self.duration), **mel_params
+        # filled in place, song by song: no list of results next to the final array
+        out = np.empty((len(clips), self.n_frames, int(self.n_mels)), dtype=np.float32)
+        return self._map_songs(
+            _clip_mel, clips, out=out, sample_rate=int(self.sample_rate), duration=float(self.duration),
+            device=self.device, **mel_params,
         )
-        if not results:
-            return np.empty((0, self.n_frames, int(self.n_mels)), dtype=np.float32)
-        return np.stack(results).astype(np.float32, copy=False)

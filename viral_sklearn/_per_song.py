@@ -2,9 +2,10 @@
 
 Every step that does real work on songs calls :func:`map_songs`, which
 
-* runs a function on each song, in parallel through joblib when ``n_jobs`` asks,
-  with the BLAS/torch threads of each worker bounded so workers do not
-  oversubscribe the cores;
+* runs a function on each song, in parallel through joblib when ``n_jobs`` asks
+  (or the active joblib back-end says so: under ``joblib.parallel_config("dask")``
+  the songs go to a Dask cluster), with the BLAS/torch threads of each worker
+  bounded so workers do not oversubscribe the cores (:mod:`._threads`);
 * never stops at the first bad song: it collects every failure and raises one
   :class:`SongErrors` listing each failing song, its reason, and how many
   songs succeeded;
@@ -12,7 +13,10 @@ Every step that does real work on songs calls :func:`map_songs`, which
   keys cover the song's identity (path, size, modification time, or a digest of
   in-memory samples), the window, every parameter that changes the output, and
   the library version.  Entries are written atomically and carry a checksum, so
-  a half-written or corrupted entry is never used: it is recomputed.
+  a half-written or corrupted entry is never used: it is recomputed.  Each
+  entry is written by the worker that computed the song, as soon as it is
+  done, so an extraction killed half way keeps every finished song, and
+  worker processes (on several machines, with a shared folder) fill one cache.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._audio import AudioClip, AudioLoadError
+from ._threads import limit_threads, threads_per_task
 
 __all__ = ["SongErrors", "SongCache", "map_songs", "check_songs"]
 
@@ -70,11 +75,13 @@ class SongCache:
     ----------
     location : str or os.PathLike
         Folder of the cache (created on first write).  Entries live under
-        ``<location>/viral_sklearn/``.
+        ``<location>/viral_sklearn/``.  A relative path is made absolute here,
+        so worker processes that run elsewhere (another working directory, a
+        Dask worker) write where the caller reads.
     """
 
     def __init__(self, location: str | os.PathLike):
-        self.root = os.path.join(os.fspath(location), "viral_sklearn")
+        self.root = os.path.join(os.path.abspath(os.fspath(location)), "viral_sklearn")
 
     @classmethod
     def from_memory(cls, memory: Any) -> "SongCache | None":
@@ -155,29 +162,22 @@ class SongCache:
 # ----------------------------------------------------------------------
 # The map
 # ----------------------------------------------------------------------
-def _worker_threads(n_jobs: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+def _call_one(func: Callable, clip: AudioClip, threads: int | None, cache: SongCache | None, key: str | None):
+    """Run func on one clip, where the worker runs, and store the result in the cache.
 
-
-def _call_one(func: Callable, clip: AudioClip, threads: int | None):
-    """Run func on one clip; never raises (the error is returned as text)."""
+    A failing song never raises: its error comes back as text.  A failing
+    cache write does raise (a full disk is not the song's fault).
+    """
     try:
-        if threads is None:
-            return True, func(clip)
-        import torch
-        from threadpoolctl import threadpool_limits
-
-        previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            with threadpool_limits(limits=threads):
-                return True, func(clip)
-        finally:
-            torch.set_num_threads(previous)
+        with limit_threads(threads_per_task(threads)):
+            value = func(clip)
     except AudioLoadError as exc:
         return False, exc.reason
     except Exception as exc:  # reported with its type, never swallowed
         return False, f"{type(exc).__name__}: {exc}"
+    if cache is not None:
+        cache.put(key, value)
+    return True, value
 
 
 def map_songs(
@@ -189,7 +189,8 @@ def map_songs(
     n_jobs: int | None = None,
     memory: Any = None,
     verbose: bool = False,
-) -> list[np.ndarray]:
+    out: np.ndarray | None = None,
+) -> list[np.ndarray] | np.ndarray:
     """Apply ``func`` to every clip; one result per clip, in order.
 
     Parameters
@@ -203,21 +204,45 @@ def map_songs(
         Every parameter that changes ``func``'s output (part of the cache key).
     n_jobs : int or None
         joblib's meaning: None is 1 unless a ``joblib.parallel_config``
-        says otherwise, -1 is all cores.
+        says otherwise (under ``parallel_config("dask")``: every thread of
+        the cluster), -1 is all cores.
     memory : None, str, os.PathLike or joblib.Memory
         Where to cache per-song results.
     verbose : bool
         Show a progress bar.
+    out : np.ndarray or None
+        Where to write the results, ``out[i]`` for clip ``i`` (its shape
+        ``(len(clips), *result_shape)``): results then never pile up in a list
+        next to the final array, so the peak memory is that array plus a few
+        songs in flight.
+
+    Returns
+    -------
+    results : list of np.ndarray, or ``out`` when given
 
     Raises
     ------
     SongErrors
         When any song fails: lists every failing song and its reason.
+    ValueError
+        ``out`` has the wrong length, or a result does not fit ``out[i]``.
     """
     from joblib import Parallel, delayed, effective_n_jobs
 
+    if out is not None and len(out) != len(clips):
+        raise ValueError(f"{step}: out has {len(out)} rows for {len(clips)} songs")
+
+    def store(i: int, value: np.ndarray) -> None:
+        if out is None:
+            results[i] = value
+            return
+        value = np.asarray(value)
+        if value.shape != out.shape[1:]:
+            raise ValueError(f"{step}: song {clips[i].label} gave shape {value.shape}, expected {out.shape[1:]}")
+        out[i] = value
+
     cache = SongCache.from_memory(memory)
-    results: list[Any] = [None] * len(clips)
+    results: list[Any] = [None] * len(clips) if out is None else []
     keys: list[str | None] = [None] * len(clips)
     todo = []
     for i, clip in enumerate(clips):
@@ -225,19 +250,18 @@ def map_songs(
             keys[i] = cache.key(step, params, clip)
             hit = cache.get(keys[i])
             if hit is not None:
-                results[i] = hit
+                store(i, hit)
                 continue
         todo.append(i)
 
     failures = []
     if todo:
         n_workers = min(effective_n_jobs(n_jobs), len(todo))
-        threads = None if n_workers == 1 else _worker_threads(n_workers)
         if n_workers == 1:
-            outputs = (_call_one(func, clips[i], None) for i in todo)
+            outputs = (_call_one(func, clips[i], None, cache, keys[i]) for i in todo)
         else:
             outputs = Parallel(n_jobs=n_workers, return_as="generator")(
-                delayed(_call_one)(func, clips[i], threads) for i in todo
+                delayed(_call_one)(func, clips[i], n_workers, cache, keys[i]) for i in todo
             )
         if verbose:
             from tqdm.auto import tqdm
@@ -245,14 +269,12 @@ def map_songs(
             outputs = tqdm(outputs, total=len(todo), desc=step, unit="song")
         for i, (ok, value) in zip(todo, outputs):
             if ok:
-                results[i] = value
-                if cache is not None:
-                    cache.put(keys[i], value)
+                store(i, value)
             else:
                 failures.append((i, clips[i].label, value))
     if failures:
         raise SongErrors(step, failures, len(clips))
-    return results
+    return results if out is None else out
 
 
 def check_songs(X: Any, *, sr: int | None = None, n_jobs: int | None = None, verbose: bool = False):

@@ -788,7 +788,7 @@ def tame_loud_audio(y: np.ndarray) -> np.ndarray:
     """``y`` scaled down by a power of two (exact) to a peak of 1 when its peak
     is above 2**32: the float32 power spectrum of audio that loud overflows once
     summed over thousands of bins.  Quieter audio is returned as it is."""
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    peak = max(float(y.max()), -float(y.min())) if y.size else 0.0  # no |y| copy of a long song
     if peak > _MAX_CHROMA_PEAK:
         return np.ldexp(y, -math.ceil(math.log2(peak))).astype(np.float32, copy=False)
     return y
@@ -945,4 +945,7 @@ def find_chorus_pychorus(y: np.ndarray, sr: int, clip_length: float) -> "ChorusE
         return ChorusEstimate(start=None, confidence=0.0)
     best_score = int(candidates.scores[candidates.best])
     confidence = min(1.0, (best_score + 1) / MIN_LINES)
-    return ChorusEstimate(start=candidates.start_sec, confidence=float(confidence))
+    # a line ends inside the song, but its start in whole frames may put the
+    # clip's end a frame past it: keep the clip inside
+    start = min(candidates.start_sec, max(0.0, y.size / sr - clip_length))
+    return ChorusEstimate(start=float(start), confidence=float(confidence))

@@ -17,17 +17,24 @@ five steps (each a small function below):
    section that repeats ``lag`` seconds later is a horizontal line
    (Goto's RefraiD), the similarity is smoothed along time, kept at lags that
    beat their neighbours, thresholded, and only runs of at least 6 s are kept:
-   each run is one pair of occurrences of a repeated section.
-4. **Chorus score** (:func:`chorus_score`): how many other occurrences each
-   step has (each line weighted by how close to a copy it is: a chorus repeats
-   its lyrics, a verse does not), times a loudness factor (louder than the
-   song's median), times a position factor (later steps weigh more: songs end
-   on their chorus, and intros are rarely choruses).
-5. **Placement** (:func:`place_clip`): the ``clip_length`` window of highest
-   total score.  Among windows within 3% of the best, the first run of them
-   is taken and, inside it, the latest window: a repeated block that begins
-   with a lead-in (pre-chorus) ends on the chorus.  The start is then moved to
-   the strongest onset within 0.5 s, a musical boundary.
+   each run is one pair of occurrences of a repeated section.  A sustained
+   sound (similar to itself at every lag up to its length) is not a repetition.
+4. **Chorus score** (:func:`chorus_score`): how many *other occurrences* each
+   step has (:func:`repetition_counts`: repeats that chain to the step's own
+   neighbourhood, a loop inside one section, are that section, not another
+   occurrence), each weighted by how close to a copy it is (from 0 at the
+   threshold to 1 for a copy: a chorus repeats its lyrics, a verse does not),
+   times a loudness factor (louder than the song's median), times a position
+   factor (later steps weigh more: songs end on their chorus, and intros are
+   rarely choruses).
+5. **Placement** (:func:`place_clip`): the ``clip_length`` windows whose total
+   score is within 10% of the best form runs (back-to-back choruses make one
+   run); the first run that holds a window within 3% of the best is the
+   chorus, and the clip ends where it ends (the first step from the run's best
+   window on where the score, averaged over 2.3 s, falls below half of that
+   window's mean step): a repeated block that begins with a lead-in
+   (pre-chorus) ends on its chorus.  The start is then moved to the
+   strongest onset within 0.5 s, a musical boundary.
 
 A song with no repeated section (no line) has no chorus: ``start`` is
 ``None`` and :class:`~viral_sklearn.ChorusExtractor` applies its fallback rule.
@@ -72,18 +79,23 @@ MIN_LAG_SECONDS = 5.0
 #: shortest repetition (seconds)
 MIN_RUN_SECONDS = 6.0
 #: standardised similarity a line must exceed
-LINE_THRESHOLD = 0.65
-#: a line's weight is a logistic of its similarity: centre above the threshold, width
-_WEIGHT_CENTRE = 0.15
-_WEIGHT_WIDTH = 0.1
+LINE_THRESHOLD = 0.55
+#: a line's weight grows linearly from 0 at the threshold to 1 this much above it
+WEIGHT_RAMP = 0.3
 #: repeats closer than this fraction of the clip belong to one occurrence
 GROUP_FRACTION = 0.5
 #: loudness factor exp(LOUDNESS_WEIGHT * z), z the step's standardised loudness (clipped to +-3)
 LOUDNESS_WEIGHT = 0.15
 #: position factor 1 + POSITION_WEIGHT * (t / duration)
 POSITION_WEIGHT = 2.0
-#: windows within this fraction of the best count as ties
+#: windows within this fraction of the best count as ties; runs of windows
+#: within _RUN_LEVEL of it hold together; the chorus ends at the last step
+#: scoring _DROP of the chosen window's mean step
 _NEAR_BEST = 0.97
+_RUN_LEVEL = 0.9
+_DROP = 0.5
+#: the score is averaged over this many seconds to find where the chorus ends
+END_SMOOTHING_SECONDS = 2.3
 #: the start moves to the strongest onset within this many seconds
 SNAP_SECONDS = 0.5
 #: most steps analysed; longer songs are pooled into longer steps
@@ -156,14 +168,18 @@ def _moving_mean_rows(lag: np.ndarray, width: int) -> np.ndarray:
     n = lag.shape[0]
     sums = ndimage.uniform_filter1d(lag, width, axis=1, mode="constant", origin=-(width % 2 == 0))
     # uniform_filter1d's window for output t: [t - width // 2, t - width // 2 + width)
-    t = np.arange(n)
+    t = np.arange(n, dtype=np.int32)
     lo = t - width // 2
-    hi = lo + width
-    count = np.minimum(hi, n)[None, :] - np.maximum(lo[None, :], t[:, None])
-    valid = t[None, :] >= t[:, None]
-    out = np.full((n, n), -np.inf, dtype=np.float32)
-    np.divide(sums * np.float32(width), np.maximum(count, 1), out=out, where=valid, casting="unsafe")
-    return out
+    hi = np.minimum(lo + width, n)
+    sums *= np.float32(width)
+    # row ``l`` is valid from t = l on: a window holds min(hi, n) - max(lo, l) valid steps
+    count = np.maximum(lo[None, :], t[:, None])
+    np.subtract(hi[None, :], count, out=count)
+    np.maximum(count, 1, out=count)
+    sums /= count
+    del count
+    sums[np.tri(n, k=-1, dtype=bool)] = -np.inf  # t < l
+    return sums
 
 
 def repetition_lines(sim: np.ndarray, step: float, scale: float = 1.0) -> np.ndarray:
@@ -181,7 +197,7 @@ def repetition_lines(sim: np.ndarray, step: float, scale: float = 1.0) -> np.nda
     Returns
     -------
     np.ndarray [shape=(n, n), dtype=float32]
-        ``w[lag, t]``: the weight, in ``(0, 1)``, of the repetition of step
+        ``w[lag, t]``: the weight, in ``(0, 1]``, of the repetition of step
         ``t`` ``lag`` steps earlier, 0 where there is none.
     """
     n = sim.shape[0]
@@ -208,8 +224,9 @@ def repetition_lines(sim: np.ndarray, step: float, scale: float = 1.0) -> np.nda
     else:
         peak[:] = False
     weights = np.zeros((n, n), dtype=np.float32)
-    z = (smooth[peak] - np.float32(LINE_THRESHOLD + _WEIGHT_CENTRE)) / np.float32(_WEIGHT_WIDTH)
-    weights[peak] = 1.0 / (1.0 + np.exp(-z))
+    # the weight rises from 0 at the threshold (a line that barely passes it
+    # counts for little, so codec noise cannot flip a count) to 1 for copies
+    weights[peak] = np.minimum((smooth[peak] - np.float32(LINE_THRESHOLD)) / np.float32(WEIGHT_RAMP), 1.0)
     return weights
 
 
@@ -259,17 +276,35 @@ def chorus_score(counts: np.ndarray, loudness: np.ndarray) -> np.ndarray:
     return counts * np.exp(LOUDNESS_WEIGHT * z) * (1.0 + POSITION_WEIGHT * np.arange(n) / n)
 
 
-def place_clip(score: np.ndarray, width: int) -> int | None:
-    """First step of the clip: the first run of windows within 3% of the best
-    window's total score, and in it the latest.  ``None`` when every score is 0."""
-    width = max(1, min(width, score.shape[0]))
+def place_clip(score: np.ndarray, width: int, smooth: int = 1) -> int | None:
+    """First step of the clip, from each step's chorus score.
+
+    The windows of ``width`` steps whose total is within ``1 - _RUN_LEVEL`` of
+    the best form runs; the first run holding a window within ``1 -
+    _NEAR_BEST`` of the best is the chorus (a run bridges the small dip
+    between back-to-back choruses, so which of them comes first does not hang
+    on a few percent).  The clip then ends where that chorus ends: the first
+    step from the run's best window on where the score, averaged over
+    ``smooth`` steps, falls below ``_DROP`` of the best window's mean step.  A
+    repeated block that begins with a lead-in (a pre-chorus) thus gives the
+    clip its end, the chorus.  ``None`` when every score is 0.
+    """
+    n = score.shape[0]
+    width = max(1, min(width, n))
     totals = np.convolve(score, np.ones(width), mode="valid")
     best = float(totals.max()) if totals.size else 0.0
     if best <= 0.0:
         return None
-    good = np.flatnonzero(totals >= _NEAR_BEST * best)
-    breaks = np.flatnonzero(np.diff(good) > 1)
-    return int(good[breaks[0]] if breaks.size else good[-1])
+    labels, _ = ndimage.label(totals >= _RUN_LEVEL * best)
+    first = labels[np.flatnonzero(totals >= _NEAR_BEST * best)[0]]
+    starts = np.flatnonzero(labels == first)
+    r0, r1 = int(starts[0]), int(starts[-1])
+    top = r0 + int(np.argmax(totals[r0 : r1 + 1]))
+    level = _DROP * totals[top] / width
+    smoothed = np.convolve(score, np.ones(smooth) / smooth, mode="same") if smooth > 1 else score
+    below = np.flatnonzero(smoothed[top:] < level)
+    end = top + int(below[0]) if below.size else n
+    return int(min(max(end - width, r0), r1))
 
 
 def _snap_to_onset(start: float, features: SongFeatures) -> float:
@@ -306,10 +341,10 @@ def analyse_structure(features: SongFeatures, clip_length: float) -> tuple[float
     weights = repetition_lines(sim, step, scale)
     del sim
     counts = repetition_counts(weights, int(round(GROUP_FRACTION * clip_length / step)))
-    del weights
     score = chorus_score(counts, features.loudness)
     width = int(round(clip_length / step))
-    first = place_clip(score, width)
+    del weights
+    first = place_clip(score, width, max(1, int(round(END_SMOOTHING_SECONDS / step))))
     if first is None:
         return None, 0.0, score
     width = max(1, min(width, counts.shape[0]))

@@ -513,6 +513,20 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     return np.ascontiguousarray(audio.T), sr, truth
 
 
+#: frames per write: libsndfile's Vorbis encoder crashes on one long write
+#: (a 3-minute stereo song at 44.1 kHz), never on blocks
+_WRITE_BLOCK = 1 << 16
+
+
+def write_audio_file(path: str, audio: np.ndarray, sr: int, sf_format: str, subtype: str) -> None:
+    """Write ``(n, channels)`` samples with libsndfile, by blocks of 65536 frames."""
+    import soundfile as sf
+
+    with sf.SoundFile(path, "w", sr, audio.shape[1], format=sf_format, subtype=subtype) as fh:
+        for i in range(0, audio.shape[0], _WRITE_BLOCK):
+            fh.write(audio[i : i + _WRITE_BLOCK])
+
+
 def _seed_sequence(random_state) -> np.random.SeedSequence:
     if random_state is None:
         return np.random.SeedSequence()
@@ -809,7 +823,7 @@ def make_songs(
                 extra["artist"] = hard["artist"].name
         song_id = f"song_{i:0{width}d}"
         path = os.path.join(out_dir, song_id + ext)
-        sf.write(path, audio, sr, format=sf_format, subtype=subtype)
+        write_audio_file(path, audio, sr, sf_format, subtype)
         return {"id": song_id, "path": path, "label": int(labels[i]), "audio_label": int(audio_labels[i]),
                 **extra, **truth}
 
