@@ -111,17 +111,18 @@ def test_a_loop_inside_one_section_is_not_a_repetition():
     assert _structure.repetition_counts(weights, 0).max() > 1  # counting every line would see many
 
 
-def test_place_clip_ends_the_clip_where_the_first_best_run_ends():
+def test_place_clip_ends_the_clip_where_the_best_run_ends():
     score = np.zeros(100)
     score[20:50] = 1.0  # a block of 30 steps ...
-    score[70:100] = 1.0  # ... and another, as good
-    assert _structure.place_clip(score, 20) == 30  # the first block; the clip ends with it
+    score[70:100] = 0.8  # ... and a weaker one
+    assert _structure.place_clip(score, 20) == 30  # the best block; the clip ends with it
     score[10:20] = 0.9  # a lead-in as repeated as the block, a little quieter
     assert _structure.place_clip(score, 20) == 30  # still the block's end
     score[50:60] = 1.0  # back-to-back blocks make one run: the clip ends at the second's end
     assert _structure.place_clip(score, 20) == 40
-    score[44] = 0.0  # a one-step dip inside the chorus does not end it once smoothed
-    assert _structure.place_clip(score, 20, smooth=1) == 24 and _structure.place_clip(score, 20, smooth=5) == 40
+    score[57] = 0.0  # a one-step dip inside the chorus ends it, unless the score is smoothed
+    assert _structure.place_clip(score, 20, smooth=1) == 37
+    assert _structure.place_clip(score, 20, smooth=5) == 39  # the block's end, blurred by one step
     assert _structure.place_clip(np.zeros(50), 20) is None
 
 

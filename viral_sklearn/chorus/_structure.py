@@ -29,11 +29,11 @@ five steps (each a small function below):
    rarely choruses).
 5. **Placement** (:func:`place_clip`): the ``clip_length`` windows whose total
    score is within 10% of the best form runs (back-to-back choruses make one
-   run); the first run that holds a window within 3% of the best is the
-   chorus, and the clip ends where it ends (the first step from the run's best
-   window on where the score, averaged over 2.3 s, falls below half of that
-   window's mean step): a repeated block that begins with a lead-in
-   (pre-chorus) ends on its chorus.  The start is then moved to the
+   run); the run holding the best window is the chorus, and the clip ends
+   where it ends (the first step from the run's last window on where the
+   score, averaged over 2.3 s, falls below half of the best window's mean
+   step): a repeated block that begins with a lead-in (pre-chorus) ends on its
+   chorus.  The start is then moved to the
    strongest onset within 0.5 s, a musical boundary.
 
 A song with no repeated section (no line) has no chorus: ``start`` is
@@ -88,10 +88,8 @@ GROUP_FRACTION = 0.5
 LOUDNESS_WEIGHT = 0.15
 #: position factor 1 + POSITION_WEIGHT * (t / duration)
 POSITION_WEIGHT = 2.0
-#: windows within this fraction of the best count as ties; runs of windows
-#: within _RUN_LEVEL of it hold together; the chorus ends at the last step
-#: scoring _DROP of the chosen window's mean step
-_NEAR_BEST = 0.97
+#: windows within _RUN_LEVEL of the best window hold together in runs; the
+#: chorus ends where the score falls below _DROP of the best window's mean step
 _RUN_LEVEL = 0.9
 _DROP = 0.5
 #: the score is averaged over this many seconds to find where the chorus ends
@@ -280,11 +278,9 @@ def place_clip(score: np.ndarray, width: int, smooth: int = 1) -> int | None:
     """First step of the clip, from each step's chorus score.
 
     The windows of ``width`` steps whose total is within ``1 - _RUN_LEVEL`` of
-    the best form runs; the first run holding a window within ``1 -
-    _NEAR_BEST`` of the best is the chorus (a run bridges the small dip
-    between back-to-back choruses, so which of them comes first does not hang
-    on a few percent).  The clip then ends where that chorus ends: the first
-    step from the run's best window on where the score, averaged over
+    the best form runs (back-to-back choruses make one run); the run holding
+    the best window is the chorus.  The clip ends where that chorus ends: the
+    first step from the run's last window on where the score, averaged over
     ``smooth`` steps, falls below ``_DROP`` of the best window's mean step.  A
     repeated block that begins with a lead-in (a pre-chorus) thus gives the
     clip its end, the chorus.  ``None`` when every score is 0.
@@ -292,18 +288,16 @@ def place_clip(score: np.ndarray, width: int, smooth: int = 1) -> int | None:
     n = score.shape[0]
     width = max(1, min(width, n))
     totals = np.convolve(score, np.ones(width), mode="valid")
-    best = float(totals.max()) if totals.size else 0.0
-    if best <= 0.0:
+    top = int(np.argmax(totals)) if totals.size else 0
+    if not totals.size or totals[top] <= 0.0:
         return None
-    labels, _ = ndimage.label(totals >= _RUN_LEVEL * best)
-    first = labels[np.flatnonzero(totals >= _NEAR_BEST * best)[0]]
-    starts = np.flatnonzero(labels == first)
+    labels, _ = ndimage.label(totals >= _RUN_LEVEL * totals[top])
+    starts = np.flatnonzero(labels == labels[top])
     r0, r1 = int(starts[0]), int(starts[-1])
-    top = r0 + int(np.argmax(totals[r0 : r1 + 1]))
     level = _DROP * totals[top] / width
     smoothed = np.convolve(score, np.ones(smooth) / smooth, mode="same") if smooth > 1 else score
-    below = np.flatnonzero(smoothed[top:] < level)
-    end = top + int(below[0]) if below.size else n
+    below = np.flatnonzero(smoothed[r1:] < level)
+    end = r1 + int(below[0]) if below.size else n
     return int(min(max(end - width, r0), r1))
 
 
