@@ -11,9 +11,10 @@ rotating order:
   -> ``torchaudio.transforms.MelSpectrogram(sr, n_mels=64)`` + ``AmplitudeToDB(top_db=80)``;
 * ours: ``make_viral_pipeline()[:-1].transform([path])`` (MonoMixer,
   ChorusExtractor, MelSpectrogramTransformer with the library's defaults:
-  chorus analysis at 11025 Hz; n_jobs=1, no cache);
-* ours @22050: the same with ``chorus_sample_rate=22050``, pychorus's own
-  analysis rate (``--no-22050`` leaves it out);
+  the structure method, analysis at 11025 Hz; n_jobs=1, no cache);
+* ours, pychorus: the same with ``chorus__method="pychorus"``, the notebook's
+  algorithm (``--no-pychorus`` leaves it out): what the chorus step cost before
+  the structure method became the default;
 * bare decode: ``soundfile.read(path, dtype="float32")`` (the floor: one decode).
 
 Wall time is the figure; the process CPU time of ours and of the bare decode
@@ -68,11 +69,12 @@ def notebook(path: str, clip: float = 20.0):
     return T.AmplitudeToDB(top_db=80)(mel), start
 
 
-def make_ours(clip: float = 20.0, chorus_sample_rate: int | None = None):
+def make_ours(clip: float = 20.0, method: str | None = None):
     from viral_sklearn import make_viral_pipeline
 
-    extra = {} if chorus_sample_rate is None else {"chorus_sample_rate": chorus_sample_rate}
-    steps = make_viral_pipeline(clip_length=clip, n_jobs=1, memory=None, **extra)[:-1]
+    steps = make_viral_pipeline(clip_length=clip, n_jobs=1, memory=None)[:-1]
+    if method is not None:
+        steps.set_params(chorus__method=method)
 
     def ours(path: str):
         return steps.transform([path])
@@ -103,6 +105,8 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
     import soundfile as sf
 
     from viral_sklearn.chorus import _pychorus as ca
+    from viral_sklearn.chorus._features import song_features
+    from viral_sklearn.chorus._structure import analyse_structure
     from viral_sklearn._audio import AudioClip, _mix_block, _Resampler, load_audio
     from viral_sklearn._mel import mel_db
 
@@ -116,6 +120,7 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
     mono = _mix_block(block, "mean", path)
     y, _ = load_audio(full, sr=sr)
     chroma = ca.chroma_features(y, sr)
+    feats = song_features(y, sr)
     total = y.size / sr
     start = ca.find_chorus(chroma, total, clip) or 0.0
     window = full.replace(offset=start, duration=clip)
@@ -137,10 +142,12 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
         ("  of which sf.read (native, stereo, float32)", lambda: sf.read(path, dtype="float32", always_2d=True)),
         ("  of which _mix_block (channel mean)", lambda: _mix_block(block, "mean", path)),
         (f"  of which soxr resample {native}->{sr}", lambda: _Resampler(native, sr)(mono, last=True)),
-        (f"ChorusExtractor: chroma_features (n_fft={n_fft})", lambda: ca.chroma_features(y, sr)),
+        ("ChorusExtractor (structure, the default): song_features", lambda: song_features(y, sr)),
+        ("ChorusExtractor (structure, the default): analyse_structure", lambda: analyse_structure(feats, clip)),
+        (f"ChorusExtractor (pychorus): chroma_features (n_fft={n_fft})", lambda: ca.chroma_features(y, sr)),
         ("  of which the power spectrogram", power),
         ("  of which the spectral peaks and the tuning", peaks_and_tuning),
-        ("ChorusExtractor: find_chorus", lambda: ca.find_chorus(chroma, total, clip)),
+        ("ChorusExtractor (pychorus): find_chorus", lambda: ca.find_chorus(chroma, total, clip)),
         (f"MelSpectrogramTransformer: load_audio(window, sr={mel_sr})", lambda: load_audio(window, sr=mel_sr)),
         ("MelSpectrogramTransformer: mel_db", lambda: mel_db(yw, mel_sr)),
     ]
@@ -175,8 +182,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads for the whole run (default: torch's default)")
-    parser.add_argument("--no-22050", dest="at_22050", action="store_false",
-                        help="leave out ours with the chorus analysed at pychorus's 22050 Hz")
+    parser.add_argument("--no-pychorus", dest="with_pychorus", action="store_false",
+                        help="leave out ours with chorus__method='pychorus'")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                         help="profile ours when a target is missed (auto, default), always or never")
     parser.add_argument("--top", type=int, default=15, help="cProfile lines shown (default 15)")
@@ -194,8 +201,8 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     ours, steps = make_ours(args.clip)
     methods = {"bare": bare_decode, "notebook": lambda p: notebook(p, args.clip), "ours": ours}
-    if args.at_22050:
-        methods["ours@22050"], steps_22050 = make_ours(args.clip, chorus_sample_rate=22050)
+    if args.with_pychorus:
+        methods["ours-pychorus"], steps_pychorus = make_ours(args.clip, method="pychorus")
 
     # Warm-up, not timed: imports, numba compilation, file cache.
     for fn in methods.values():
@@ -221,18 +228,18 @@ def main(argv=None) -> int:
 
     # Not timed: the chorus each recipe kept, against the true chorus occurrences.
     our_windows = steps[:2].transform(paths)
-    windows_22050 = steps_22050[:2].transform(paths) if args.at_22050 else None
+    windows_pychorus = steps_pychorus[:2].transform(paths) if args.with_pychorus else None
     rows = []
     for i, p in enumerate(paths):
         b, n, o = best["bare"][i], best["notebook"][i], best["ours"][i]
         row = [os.path.basename(p), f"{songs['durations'][i]:.0f}", f"{b:.3f}", f"{n:.3f}", f"{o:.3f}",
                f"{n / o:.2f}x", f"{o / b:.2f}x", f"{cpu['ours'][i] / cpu['bare'][i]:.2f}x"]
-        if args.at_22050:
-            e = best["ours@22050"][i]
+        if args.with_pychorus:
+            e = best["ours-pychorus"][i]
             row += [f"{e:.3f}", f"{n / e:.2f}x", f"{e / b:.2f}x"]
         row += ["None" if nb_start[i] is None else f"{nb_start[i]:.1f}", f"{our_windows[i].offset:.1f}"]
-        if args.at_22050:
-            row.append(f"{windows_22050[i].offset:.1f}")
+        if args.with_pychorus:
+            row.append(f"{windows_pychorus[i].offset:.1f}")
         row.append(" ".join(f"{s:.0f}" for s, _ in songs["chorus_times"][i]))
         rows.append(row)
     total = {k: float(np.sum(v)) for k, v in best.items()}
@@ -242,12 +249,12 @@ def main(argv=None) -> int:
     mean = ["mean", "", f"{tb / k:.3f}", f"{tn / k:.3f}", f"{to / k:.3f}", f"{tn / to:.2f}x", f"{to / tb:.2f}x",
             f"{total_cpu['ours'] / total_cpu['bare']:.2f}x"]
     headers = ["song", "len s", "bare s", "notebook s", "ours s", "nb/ours", "ours/bare", "cpu ours/bare"]
-    if args.at_22050:
-        te = total["ours@22050"]
+    if args.with_pychorus:
+        te = total["ours-pychorus"]
         mean += [f"{te / k:.3f}", f"{tn / te:.2f}x", f"{te / tb:.2f}x"]
-        headers += ["@22050 s", "nb/@22050", "@22050/bare"]
-    mean += ["", ""] + ([""] if args.at_22050 else []) + [""]
-    headers += ["nb chorus", "our chorus"] + (["@22050 chorus"] if args.at_22050 else []) + ["true choruses"]
+        headers += ["pyc s", "nb/pyc", "pyc/bare"]
+    mean += ["", ""] + ([""] if args.with_pychorus else []) + [""]
+    headers += ["nb chorus", "our chorus"] + (["pyc chorus"] if args.with_pychorus else []) + ["true choruses"]
     rows.append(mean)
     print()
     table(headers, rows)
@@ -259,12 +266,12 @@ def main(argv=None) -> int:
     print(f"ours / bare decode:               {vs_decode:.2f}x  (target <= {TARGET_VS_DECODE:g}x: {v2}"
           + ("" if v2 == "MET" else f", {vs_decode / TARGET_VS_DECODE:.2f}x over") + ")")
     print(f"CPU time, ours / bare decode:     {total_cpu['ours'] / total_cpu['bare']:.2f}x")
-    if args.at_22050:
-        te = total["ours@22050"]
-        print(f"ours with the chorus at 22050 Hz (pychorus's rate): {tn / te:.2f}x faster than the notebook, "
-              f"{te / tb:.2f}x a bare decode")
-        same = sum(abs(a.offset - b.offset) <= 0.5 for a, b in zip(our_windows, windows_22050))
-        print(f"chorus start at 11025 Hz vs 22050 Hz within 0.5 s: {same}/{k} songs")
+    if args.with_pychorus:
+        te = total["ours-pychorus"]
+        print(f"ours with chorus__method='pychorus': {tn / te:.2f}x faster than the notebook, "
+              f"{te / tb:.2f}x a bare decode; the default (structure) costs {to / te:.2f}x it")
+        same = sum(abs(a.offset - b) <= 0.5 for a, b in zip(windows_pychorus, nb_start) if b is not None)
+        print(f"chorus start of chorus__method='pychorus' vs the notebook's within 0.5 s: {same}/{k} songs")
 
     if args.profile == "always" or (args.profile == "auto" and "MISSED" in (v1, v2)):
         profile_ours(ours, paths, args.top)

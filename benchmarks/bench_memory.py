@@ -14,9 +14,9 @@ baseline right before the work, runs the work on the long song, and reports
   ``prior peak`` column says so.
 
 Cases: ours (``ChorusExtractor(clip_length=20).transform([path])`` then
-``MelSpectrogramTransformer().transform(...)``; the chorus analysed at the
-default 11025 Hz), ours@22050 (the same with ``ChorusExtractor(sample_rate=22050)``,
-pychorus's analysis rate), the notebook's recipe (``torchaudio.load``, mean,
+``MelSpectrogramTransformer().transform(...)``; the default structure method,
+the chorus analysed at 11025 Hz), ours-pychorus (the same with
+``ChorusExtractor(method="pychorus")``, the notebook's algorithm), the notebook's recipe (``torchaudio.load``, mean,
 ``pychorus.helpers.find_and_output_chorus``, crop, torchaudio mel + dB), and a
 bare ``soundfile.read(path, dtype="float32")``.  A last run measures each stage
 of ours separately (``--no-stages`` skips it).
@@ -45,7 +45,7 @@ from _common import cached_songs, machine, reset_peak_rss, rss_bytes, table
 TARGET_MB = 200.0
 MB = 1e6
 MIB = 2.0**20
-CASES = ("bare", "ours", "ours@22050", "notebook")
+CASES = ("bare", "ours", "ours-pychorus", "notebook")
 
 
 # ----------------------------------------------------------------------
@@ -72,11 +72,11 @@ def _work(case: str, path: str, clip: float):
         import soundfile as sf
 
         return sf.read(path, dtype="float32")
-    if case in ("ours", "ours@22050"):
+    if case in ("ours", "ours-pychorus"):
         from viral_sklearn import ChorusExtractor, MelSpectrogramTransformer
 
-        rate = {"sample_rate": 22050} if case == "ours@22050" else {}
-        clips = ChorusExtractor(clip_length=clip, **rate).transform([path])
+        method = {"method": "pychorus"} if case == "ours-pychorus" else {}
+        clips = ChorusExtractor(clip_length=clip, **method).transform([path])
         return MelSpectrogramTransformer(duration=clip).transform(clips)
     if case == "notebook":
         import contextlib
@@ -140,7 +140,9 @@ def _stages(path: str, warm: str, clip: float) -> None:
 
     from viral_sklearn import ChorusExtractor, MelSpectrogramTransformer
     from viral_sklearn._audio import AudioClip, load_audio
+    from viral_sklearn.chorus._features import song_features
     from viral_sklearn.chorus._pychorus import chroma_features, find_chorus
+    from viral_sklearn.chorus._structure import analyse_structure
     from viral_sklearn._mel import _clip_mel
 
     _work("ours", warm, 10.0)
@@ -152,19 +154,28 @@ def _stages(path: str, warm: str, clip: float) -> None:
     def decode():
         state["y"] = load_audio(clip_ref, sr=sr)[0]
 
+    def features():
+        state["features"] = song_features(state["y"], sr)
+
+    def structure():
+        state["start"] = analyse_structure(state["features"], clip)[0] or 0.0
+
     def chroma():
         state["chroma"] = chroma_features(state["y"], sr)
 
     def lines():
-        state["start"] = find_chorus(state["chroma"], state["y"].size / sr, clip) or 0.0
+        find_chorus(state["chroma"], state["y"].size / sr, clip)
 
     def mel():
         window = clip_ref.replace(offset=state["start"], duration=clip)
         state["mel"] = _clip_mel(window, sample_rate=mel_sr, duration=clip)
 
     rows = []
-    for label, fn in [(f"load_audio(full song, sr={sr})", decode), ("chroma_features", chroma),
-                      ("find_chorus", lines), (f"mel step (window decode at {mel_sr} Hz + mel_db)", mel)]:
+    for label, fn in [(f"load_audio(full song, sr={sr})", decode),
+                      ("structure (default): song_features", features),
+                      ("structure (default): analyse_structure", structure),
+                      ("pychorus method: chroma_features", chroma), ("pychorus method: find_chorus", lines),
+                      (f"mel step (window decode at {mel_sr} Hz + mel_db)", mel)]:
         gc.collect()
         base = rss_bytes("VmRSS")
         reset_peak_rss()
@@ -255,7 +266,8 @@ def main(argv=None) -> int:
                 mb = (r["ru_maxrss"] - r["baseline"]) / MB
                 if r["vmhwm"] is not None:
                     mb = max(mb, (r["vmhwm"] - r["baseline"]) / MB)
-                print(f"ours / {other}: {ours_mb / mb:.2f}x ({ours_mb:.0f} MB vs {mb:.0f} MB)")
+                ratio = f"{ours_mb / mb:.2f}x" if mb > 0 else "-"
+                print(f"ours / {other}: {ratio} ({ours_mb:.0f} MB vs {mb:.0f} MB)")
     if not args.no_stages:
         s = _run_child(["--_child", "stages", path, str(args.clip)])
         if s is not None:

@@ -299,9 +299,10 @@ def test_float_wav_far_beyond_full_scale_gives_finite_features(tmp_path):
     assert 350 < spec.max() < 450
 
 
-def test_twenty_minute_track(tmp_path):
+@pytest.mark.parametrize("method, bound", [("structure", 0.2e9), ("pychorus", 0.55e9)])
+def test_twenty_minute_track(tmp_path, method, bound):
     """A 20-minute song (8 kHz mono WAV, analysed at 11025 Hz as any other)
-    finishes (about 3 s on 2 cores), in bounded memory: no whole-song STFT (librosa's,
+    finishes (a few seconds on 2 cores), in bounded memory: no whole-song STFT (librosa's,
     as pychorus uses, is 423 MB at 22050 Hz) nor its 1.8 GB tuning estimate."""
     rate, minutes = 8000, 20
     t = np.arange(minutes * 60 * rate) / rate
@@ -312,7 +313,7 @@ def test_twenty_minute_track(tmp_path):
     del t, freq, data
     assert audio_info(path)["duration"] == minutes * 60
 
-    steps = song_steps()
+    steps = song_steps().set_params(chorus__method=method)
     tracemalloc.start()
     try:
         began = time.perf_counter()
@@ -322,11 +323,12 @@ def test_twenty_minute_track(tmp_path):
     finally:
         tracemalloc.stop()
     assert clip.duration == CLIP and 0 <= clip.offset <= minutes * 60 - CLIP
-    # analysis at 11025 Hz: 53 MB of samples, the spectrogram twice by blocks of 64
-    # frames (whole, it would be 106 MB), then the finder's two 6460 x 6460 float32
-    # matrices (167 MB each): ~430 MB; ~1.9 GB with librosa's chroma
-    print(f"peak {peak / 1e6:.0f} MB, {elapsed:.1f} s")
-    assert peak < 0.55e9, f"peak {peak / 1e6:.0f} MB"
+    # analysis at 11025 Hz: 53 MB of samples; the structure method's features by blocks,
+    # its self-similarity on at most 1,500 steps (~110 MB in all); pychorus's spectrogram
+    # by blocks of 64 frames, then its finder's two 6460 x 6460 float32 matrices (167 MB
+    # each): ~430 MB; ~1.9 GB with librosa's chroma
+    print(f"{method}: peak {peak / 1e6:.0f} MB, {elapsed:.1f} s")
+    assert peak < bound, f"peak {peak / 1e6:.0f} MB"
     assert elapsed < 120, f"{elapsed:.1f} s"
     spec = steps[2].fit_transform([clip])
     assert spec.shape == (1, N_FRAMES, N_MELS) and np.isfinite(spec).all()
