@@ -112,6 +112,14 @@ def test_map_reports_every_failure_with_counts():
     assert str(info.value).splitlines()[0] == "Step: 2 of 5 songs failed (3 succeeded):"
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_the_progress_bar_ends_at_the_number_of_songs(capsys, n_jobs):
+    clips = [AudioClip.from_array(np.zeros(10), 8000, name=f"s{k}") for k in range(3)]
+    map_songs(lambda clip: np.zeros(1), clips, step="Step", n_jobs=n_jobs, verbose=True)
+    last = capsys.readouterr().err.strip().split("\r")[-1]  # the bar as it was left
+    assert "3/3" in last, last
+
+
 def test_three_bad_files_among_thirty(tmp_path):
     paths = [write_audio(tmp_path / f"good{k:02d}.wav", tone(0.5, 8000), 8000) for k in range(27)]
     (tmp_path / "empty.mp3").write_bytes(b"")

@@ -267,7 +267,8 @@ def map_songs(
             from tqdm.auto import tqdm
 
             outputs = tqdm(outputs, total=len(todo), desc=step, unit="song")
-        for i, (ok, value) in zip(todo, outputs):
+        # outputs first: zip then exhausts it, so a progress bar closes at its total
+        for (ok, value), i in zip(outputs, todo):
             if ok:
                 store(i, value)
             else:
