@@ -61,10 +61,14 @@ import functools
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
+
+if TYPE_CHECKING:
+    from ._estimate import ChorusEstimate
 
 __all__ = ["ChorusCandidates", "chroma_features", "chroma_n_fft", "find_chorus", "find_chorus_candidates", "find_chorus_pychorus"]
 
@@ -925,7 +929,7 @@ def _estimate_tuning(blocks, sr: int, n_fft: int) -> float:
 # ----------------------------------------------------------------------
 # The method
 # ----------------------------------------------------------------------
-def find_chorus_pychorus(y: np.ndarray, sr: int, clip_length: float) -> "ChorusEstimate":
+def find_chorus_pychorus(y: np.ndarray, sr: int, clip_length: float) -> ChorusEstimate:
     """pychorus's chorus: :func:`find_chorus_candidates` on :func:`chroma_features`.
 
     The confidence is the number of lines that support the chosen one (it and

@@ -27,15 +27,14 @@ from ._synthetic import (
     _CHORUS_PROGRESSIONS,
     _MAJOR,
     _MINOR,
-    _NOTE_NAMES,
     _PEAK,
     _drum_kit,
+    _finished_song,
     _progression_timeline,
     _render_drums,
     _render_harmony,
     _render_hook,
     _Section,
-    _triad,
 )
 from ._voice import VOWELS, sing
 
@@ -322,17 +321,6 @@ def synth_pop_song(rng: np.random.Generator, label: int, *, duration_range, samp
         out.append(piece)
         pos += piece.shape[1]
     audio = np.concatenate(out, axis=1) * np.float32(_PEAK / max(peak, 1e-9))
-    truth = {
-        "duration": audio.shape[1] / sr,
-        "sample_rate": sr,
-        "chorus_times": chorus_times,
-        "n_choruses": len(chorus_times),
-        "tempo": tempo,
-        "key": f"{_NOTE_NAMES[key]} {'minor' if minor else 'major'}",
-        "sections": sections,
-        "verse_hooks": verse_hooks,
-        "form": " ".join(form),
-        "chorus_db": chorus_db,
-        "key_change": key_change,
-    }
-    return np.ascontiguousarray(audio.T), sr, truth
+    return _finished_song(audio, sr, chorus_times=chorus_times, tempo=tempo, key=key, minor=minor,
+                          sections=sections, verse_hooks=verse_hooks, form=" ".join(form), chorus_db=chorus_db,
+                          key_change=key_change)

@@ -500,6 +500,14 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
         from ._difficulty import add_noise
 
         audio = add_noise(audio, *noise)
+    return _finished_song(audio, sr, chorus_times=chorus_times, tempo=tempo, key=key, minor=minor,
+                          sections=sections, verse_hooks=verse_hooks)
+
+
+def _finished_song(audio: np.ndarray, sr: int, *, chorus_times: list, tempo: float, key: int, minor: bool,
+                   sections: list, verse_hooks: list, **extra) -> tuple[np.ndarray, int, dict]:
+    """A rendered (channels, samples) song as (samples, channels) with its truth row
+    (the columns every form records, then ``extra``)."""
     truth = {
         "duration": audio.shape[1] / sr,
         "sample_rate": sr,
@@ -509,6 +517,7 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
         "key": f"{_NOTE_NAMES[key]} {'minor' if minor else 'major'}",
         "sections": sections,
         "verse_hooks": verse_hooks,
+        **extra,
     }
     return np.ascontiguousarray(audio.T), sr, truth
 
@@ -707,7 +716,6 @@ def make_songs(
     (4, [0, 1])
     """
     import pandas as pd
-    import soundfile as sf
 
     # ---- validation ---------------------------------------------------------------
     if isinstance(n_songs, bool) or not isinstance(n_songs, (int, np.integer)) or n_songs < 1:
