@@ -28,7 +28,7 @@ five steps (each a small function below):
    factor (later steps weigh more: songs end on their chorus, and intros are
    rarely choruses).
 5. **Placement** (:func:`place_clip`): the ``clip_length`` windows whose total
-   score is within 10% of the best form runs (back-to-back choruses make one
+   score is within 15% of the best form runs (back-to-back choruses make one
    run); the run holding the best window is the chorus, and the clip ends
    where it ends (the first step from the run's last window on where the
    score, averaged over 2.3 s, falls below half of the best window's mean
@@ -88,9 +88,11 @@ GROUP_FRACTION = 0.5
 LOUDNESS_WEIGHT = 0.15
 #: position factor 1 + POSITION_WEIGHT * (t / duration)
 POSITION_WEIGHT = 2.0
-#: windows within _RUN_LEVEL of the best window hold together in runs; the
-#: chorus ends where the score falls below _DROP of the best window's mean step
-_RUN_LEVEL = 0.9
+#: windows whose total is at least _RUN_LEVEL of the best window's hold together in
+#: runs (0.85, not 0.9: the dip between back-to-back choruses then splits no run, so
+#: every codec of a song gets the same run); the chorus ends where the score falls
+#: below _DROP of the best window's mean step
+_RUN_LEVEL = 0.85
 _DROP = 0.5
 #: the score is averaged over this many seconds to find where the chorus ends
 END_SMOOTHING_SECONDS = 2.3
