@@ -21,6 +21,23 @@ def seed_everything():
     yield
 
 
+@pytest.fixture
+def count_decodes(monkeypatch):
+    """The label of every song decoded in this process, in order (Dask or loky
+    workers are other processes: what they decode is not seen)."""
+    import viral_sklearn._audio as audio_mod
+
+    calls = []
+    real = audio_mod._decode
+
+    def counting(clip, sr):
+        calls.append(clip.label)
+        return real(clip, sr)
+
+    monkeypatch.setattr(audio_mod, "_decode", counting)
+    return calls
+
+
 def tone(seconds: float, sr: int, *, freq: float = 440.0, channels: int = 1, amp: float = 0.3) -> np.ndarray:
     """A (frames, channels) float32 tone; channel k is at freq * (k + 1)."""
     t = np.arange(int(round(seconds * sr))) / sr

@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import require_ffmpeg
-from viral_sklearn import AudioClip, ChorusExtractor, load_audio
+from viral_sklearn import AudioClip, ChorusExtractor
 from viral_sklearn.chorus import (
     METHODS,
     ChorusEstimate,

@@ -22,7 +22,6 @@ from joblib import parallel_backend, parallel_config
 from skorch.callbacks import Callback
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-import viral_sklearn._audio as audio_mod
 from viral_sklearn import LSTMClassifier, make_viral_pipeline
 from viral_sklearn.datasets import make_songs
 
@@ -126,20 +125,6 @@ def test_cross_val_score_on_the_cluster_equals_local(client, corpus, warm_cache,
     with parallel_config(backend="dask"):
         remote = cross_val_score(pipe, corpus.paths, corpus.labels, cv=2, scoring="neg_log_loss", n_jobs=-1)
     assert remote.tolist() == local.tolist()
-
-
-@pytest.fixture
-def count_decodes(monkeypatch):
-    """Decodes in this process (the cluster's workers are other processes)."""
-    calls = []
-    real = audio_mod._decode
-
-    def counting(clip, sr):
-        calls.append(clip.label)
-        return real(clip, sr)
-
-    monkeypatch.setattr(audio_mod, "_decode", counting)
-    return calls
 
 
 def test_workers_fill_one_cache_that_a_local_run_reads(client, corpus, local_features, tmp_path, monkeypatch,

@@ -9,23 +9,9 @@ import joblib
 import numpy as np
 import pytest
 
-import viral_sklearn._audio as audio_mod
 from viral_sklearn import AudioClip, MelSpectrogramTransformer, SongErrors, check_songs
 from viral_sklearn._per_song import SongCache, map_songs
 from .conftest import tone, write_audio
-
-
-@pytest.fixture
-def count_decodes(monkeypatch):
-    calls = []
-    real = audio_mod._decode
-
-    def counting(clip, sr):
-        calls.append(clip.label)
-        return real(clip, sr)
-
-    monkeypatch.setattr(audio_mod, "_decode", counting)
-    return calls
 
 
 def _mel(**kw):
