@@ -177,3 +177,19 @@ def test_training_batches_are_shuffled_by_default():
 
     LSTMClassifier(Spy, max_epochs=2, batch_size=32, train_split=None, random_state=0).fit(X, y)
     assert len(seen) == 2 and not torch.equal(seen[0], seen[1])  # each epoch sees another order
+
+
+@pytest.mark.parametrize("params", [{"module__hidden_size": 12}, {"lr": 1e-3}, {"optimizer__weight_decay": 1e-4}])
+def test_partial_fit_after_set_params_continues_training(params):
+    """set_params of the module or the optimizer rebuilds them; the learning-rate
+    scheduler then resumes at the history's last epoch on the new optimizer."""
+    X, y = make_sequences()
+    clf = LSTMClassifier(max_epochs=2, train_split=None, module__hidden_size=8, batch_size=8, random_state=0).fit(X, y)
+    clf.set_params(**params)
+    clf.partial_fit(X, y)
+    assert len(clf.history_) == 4  # partial_fit trains max_epochs more
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    if "module__hidden_size" in params:
+        assert clf.module_.lstm.hidden_size == 12
+    if "lr" in params:
+        assert clf.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)

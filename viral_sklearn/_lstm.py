@@ -333,6 +333,15 @@ class LSTMClassifier(NeuralNetClassifier):
         self.criterion_ = self.initialized_instance(self.criterion, kwargs)
         return self
 
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        # A scheduler made for a trained net resumes at len(history) - 1, and torch
+        # then needs each group's starting rate: a fresh optimizer (set_params of
+        # the module, then partial_fit) would not have it.
+        for group in getattr(self.optimizer_, "param_groups", ()):
+            group.setdefault("initial_lr", group["lr"])
+        return self
+
     def initialize_module(self):
         kwargs = self.get_params_for("module")
         if getattr(self, "n_features_in_", None) is not None:
