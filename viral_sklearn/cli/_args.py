@@ -16,6 +16,7 @@ __all__ = [
     "common_parent",
     "add_metadata_args",
     "add_song_args",
+    "add_model_loading_args",
     "add_pipeline_args",
     "add_method_arg",
     "positive_int",
@@ -103,6 +104,14 @@ def add_song_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cache", metavar="DIR", default=None,
                        help="per-song cache folder: a rerun (or an interrupted run restarted) with the same "
                             "folder skips the songs already done")
+
+
+def add_model_loading_args(parser: argparse.ArgumentParser) -> None:
+    """How a trained model is loaded: ``--trust-pickle`` and ``--device``."""
+    parser.add_argument("--trust-pickle", action="store_true",
+                        help="allow a joblib/pickle model: loading it runs code from the file")
+    parser.add_argument("--device", default="cpu", metavar="DEV",
+                        help="cpu, cuda, cuda:N or auto (default: cpu)")
 
 
 def add_method_arg(parser) -> None:

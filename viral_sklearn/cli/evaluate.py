@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from ._args import add_metadata_args, add_song_args, resolve_device
+from ._args import add_metadata_args, add_model_loading_args, add_song_args, resolve_device
 from ._errors import EXIT_DATA, EXIT_OK, DataError
 from ._model import load_model
 from ._output import emit, format_table
@@ -31,9 +31,7 @@ def add_parser(subparsers, parents):
     add_metadata_args(p, required=True)
     p.add_argument("--plots", metavar="DIR", help="write roc.png, precision_recall.png and confusion.png here")
     p.add_argument("--json", action="store_true", help="print the scores as JSON instead of a table")
-    p.add_argument("--trust-pickle", action="store_true",
-                   help="allow a joblib/pickle model: loading it runs code from the file")
-    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
+    add_model_loading_args(p)
     add_song_args(p)
     p.set_defaults(run=run)
     return p

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._args import add_metadata_args, add_song_args, resolve_device
+from ._args import add_metadata_args, add_model_loading_args, add_song_args, resolve_device
 from ._errors import EXIT_DATA, EXIT_OK, UsageError
 from ._model import load_model
 from ._output import csv_text, emit
@@ -29,9 +29,7 @@ def add_parser(subparsers, parents):
     p.add_argument("files", nargs="*", metavar="FILE", help="audio files (or give --metadata and --audio-dir)")
     add_metadata_args(p, required=False, labels=False)
     p.add_argument("--out", metavar="CSV", help="write the CSV here instead of stdout")
-    p.add_argument("--trust-pickle", action="store_true",
-                   help="allow a joblib/pickle model: loading it runs code from the file")
-    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
+    add_model_loading_args(p)
     add_song_args(p)
     p.set_defaults(run=run)
     return p
