@@ -299,7 +299,13 @@ def test_chroma_features_frames_and_values_for_any_n_fft(n_fft, n):
 
 
 def test_chroma_features_in_two_passes_equals_one(monkeypatch):
-    """Songs whose spectrogram exceeds 64 MB compute it twice instead of keeping it."""
+    """Songs whose spectrogram exceeds 64 MB compute it twice instead of keeping it.
+
+    Bit equality is what the design promises, on any processor: both paths take
+    the same FFT of the same 64-frame blocks and multiply each block by the
+    chroma bank in a product of the same shape (same BLAS kernel, same
+    reduction order).  One product over all frames differed from the blocked
+    one in the last bits on AMD EPYC (issue 24)."""
     from viral_sklearn.chorus import _pychorus
 
     y = make_song(7, seconds=(30.0, 35.0))

@@ -780,10 +780,11 @@ def chroma_features(y: np.ndarray, sr: int, *, n_fft: int | None = None) -> np.n
     store = np.empty((n_frames, n_bins), dtype=np.float32) if n_frames * n_bins <= _KEEP_SPECTROGRAM_ELEMENTS else None
     tuning = _estimate_tuning(_power_blocks(arr, n_fft, out=store), sr, n_fft)
     bank = _chroma_bank(sr, n_fft, tuning)
-    if store is not None:
-        raw = store @ bank
-    else:
-        raw = np.concatenate([power @ bank for power in _power_blocks(arr, n_fft)])
+    # the same block shapes through the same matrix product on both paths, so
+    # kept and recomputed spectrograms give bit-identical chroma on any processor
+    # (one product over all frames picks other BLAS kernels and reduction order)
+    blocks = _row_blocks(store) if store is not None else _power_blocks(arr, n_fft)
+    raw = np.concatenate([power @ bank for power in blocks])
     chroma = librosa.util.normalize(raw.T, norm=np.inf, axis=0)
     return np.ascontiguousarray(chroma, dtype=np.float32)
 
@@ -825,6 +826,13 @@ def _power_blocks(y: np.ndarray, n_fft: int, out: np.ndarray | None = None):
         np.abs(spectrum, out=power)  # |X| ** 2 as pychorus computes it (and faster than re² + im²)
         np.square(power, out=power)
         yield power
+
+
+def _row_blocks(store: np.ndarray):
+    """The rows of a kept spectrogram in the blocks :func:`_power_blocks`
+    yields them (``_STFT_BLOCK_FRAMES`` frames each)."""
+    for f0 in range(0, store.shape[0], _STFT_BLOCK_FRAMES):
+        yield store[f0 : f0 + _STFT_BLOCK_FRAMES]
 
 
 def _n_frames(n_samples: int, n_fft: int) -> int:
