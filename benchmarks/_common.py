@@ -144,7 +144,7 @@ def median(values) -> float:
 @contextlib.contextmanager
 def quiet():
     """Silence ``print`` (pychorus) and file descriptor 2 (mpg123's notices)."""
-    from viral_sklearn._audio import _quiet_stderr
+    from viral_sklearn.audio._decode import _quiet_stderr
 
     sys.stderr.flush()
     with contextlib.redirect_stdout(io.StringIO()), _quiet_stderr():

@@ -30,47 +30,14 @@ import warnings
 import numpy as np
 from _common import rss_bytes
 
+from viral_sklearn.datasets._testing import chord_song
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 SR = 22050
 AGREE_SEC = 0.5
-
-
-def make_song(seed: int, seconds: float, sr: int = SR) -> np.ndarray:
-    """A mono float32 song of about ``seconds``: verses of random chords and a
-    chorus progression (4 chords, played twice) repeated 2-4 times, plus noise."""
-    rng = np.random.default_rng(seed)
-    chord_dur = rng.uniform(1.2, 2.2)
-
-    def progression(k):
-        return [(int(rng.integers(0, 12)), bool(rng.integers(0, 2))) for _ in range(k)]
-
-    chorus = progression(4) * 2
-    n_chorus = int(rng.integers(2, 5))
-    n_chords = max(int(seconds / chord_dur), n_chorus * len(chorus) + n_chorus + 1)
-    free = n_chords - n_chorus * len(chorus)
-    cuts = np.sort(rng.choice(np.arange(1, free), size=n_chorus, replace=False))
-    verse_lengths = np.diff(np.concatenate([[0], cuts, [free]]))
-    sequence = []
-    for i, length in enumerate(verse_lengths):
-        sequence += progression(int(length))
-        if i < n_chorus:
-            sequence += chorus
-    t = np.arange(int(chord_dur * sr)) / sr
-    envelope = np.clip(np.minimum(t / 0.02, (chord_dur - t) / 0.05), 0, 1)
-    pieces = []
-    for root, minor in sequence:
-        tone = np.zeros_like(t)
-        for pitch in (root, root + (3 if minor else 4), root + 7, root + 12):
-            f = 130.81 * 2 ** (pitch / 12)
-            for harmonic, amp in ((1, 1.0), (2, 0.5), (3, 0.25)):
-                tone += amp * np.sin(2 * np.pi * f * harmonic * t + rng.uniform(0, 2 * np.pi))
-        pieces.append(tone * envelope)
-    y = np.concatenate(pieces)
-    y = 0.5 * y / np.abs(y).max() + rng.normal(0, 0.02, y.shape)
-    return y.astype(np.float32)
 
 
 def pychorus_find(chroma, length, clip):
@@ -140,9 +107,9 @@ def memory_child(which: str, path: str, length: float, clip: float) -> None:
 
 
 def measure_memory(minutes: float, clip: float, seed: int) -> None:
-    from viral_sklearn.chorus._pychorus import chroma_features
+    from viral_sklearn.chorus import chroma_features
 
-    y = make_song(seed, 60 * minutes)
+    y = chord_song(seed, seconds=(60 * minutes, 60 * minutes))
     length = y.shape[0] / SR
     chroma = chroma_features(y, SR)
     n = chroma.shape[1]
@@ -189,7 +156,7 @@ def main(argv=None) -> int:
         memory_child(which, path, float(length), float(clip))
         return 0
 
-    from viral_sklearn.chorus._pychorus import chroma_features
+    from viral_sklearn.chorus import chroma_features
 
     ours_find(np.zeros((12, 64), np.float32), 12.0, 1.0)  # imports, not timed
     pychorus_find(np.zeros((12, 64), np.float32), 12.0, 1.0)
@@ -203,7 +170,7 @@ def main(argv=None) -> int:
     agree = 0
     ratios = []
     for i in range(args.n_songs):
-        y = make_song(args.seed + i, args.seconds)
+        y = chord_song(args.seed + i, seconds=(args.seconds, args.seconds))
         length = y.shape[0] / SR
         chroma = chroma_features(y, SR)
         tp, rp = best_time(lambda: pychorus_find(chroma, length, args.clip_length), args.repeat)

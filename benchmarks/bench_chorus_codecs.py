@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -31,38 +30,8 @@ import numpy as np
 
 from _common import CACHE_ROOT, machine, table
 
-VERSIONS = ("wav 44.1 kHz", "mp3", "flac", "ogg", "m4a", "wav 48 kHz", "mono 16 kHz")
-
-
-def write_versions(path: str, folder: str) -> dict:
-    """The recording at ``path`` in every version (once; reused when present)."""
-    import soundfile as sf
-    import soxr
-
-    from viral_sklearn.datasets._synthetic import write_audio_file
-
-    stem = os.path.splitext(os.path.basename(path))[0]
-    out = {"wav 44.1 kHz": path}
-    targets = {
-        "mp3": os.path.join(folder, f"{stem}.mp3"), "flac": os.path.join(folder, f"{stem}.flac"),
-        "ogg": os.path.join(folder, f"{stem}.ogg"), "wav 48 kHz": os.path.join(folder, f"{stem}_48k.wav"),
-        "mono 16 kHz": os.path.join(folder, f"{stem}_mono16k.wav"),
-    }
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg:
-        targets["m4a"] = os.path.join(folder, f"{stem}.m4a")
-    if not all(os.path.exists(p) for p in targets.values()):
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-        for fmt, subtype in (("mp3", "MPEG_LAYER_III"), ("flac", "PCM_16"), ("ogg", "VORBIS")):
-            write_audio_file(targets[fmt], data, rate, fmt.upper(), subtype)
-        write_audio_file(targets["wav 48 kHz"], soxr.resample(data, rate, 48000), 48000, "WAV", "PCM_16")
-        write_audio_file(targets["mono 16 kHz"], soxr.resample(data.mean(axis=1), rate, 16000)[:, None], 16000,
-                         "WAV", "PCM_16")
-        if ffmpeg:
-            subprocess.run([ffmpeg, "-v", "error", "-y", "-i", path, "-c:a", "aac", "-b:a", "160k", targets["m4a"]],
-                           check=True)
-    out.update(targets)
-    return out
+from viral_sklearn.datasets._testing import ENCODINGS as VERSIONS
+from viral_sklearn.datasets._testing import write_encodings as write_versions
 
 
 def clip_in_chorus(start: float, clip: float, choruses) -> float:

@@ -1,6 +1,6 @@
 """Decodes per song during a grid search, with and without the per-song cache.
 
-``viral_sklearn._audio._decode`` (the one function that decodes audio) is wrapped
+``viral_sklearn.audio._decode._decode`` (the one function that decodes audio) is wrapped
 with a counter, as ``tests/test_pipeline.py`` does, and the same
 ``GridSearchCV`` (2 hidden sizes x 2 learning rates, 3 folds, then the refit)
 runs twice on the same short synthetic MP3s:
@@ -35,7 +35,7 @@ TARGET_MAX = 2
 
 
 def run_grid(paths, labels, *, clip: float, cv: int, memory, hop_length: int | None, n_epochs: int):
-    import viral_sklearn._audio as audio_mod
+    import viral_sklearn.audio._decode as audio_mod
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     from viral_sklearn import make_viral_pipeline

@@ -104,11 +104,13 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
     """Time each stage of ours on one song with the library's own functions."""
     import soundfile as sf
 
-    from viral_sklearn.chorus import _pychorus as ca
+    from viral_sklearn.chorus import _chroma as ca
+    from viral_sklearn.chorus import find_chorus
     from viral_sklearn.chorus._features import song_features
     from viral_sklearn.chorus._structure import analyse_structure
-    from viral_sklearn._audio import AudioClip, _mix_block, _Resampler, load_audio
-    from viral_sklearn._mel import mel_db
+    from viral_sklearn.audio import AudioClip, load_audio
+    from viral_sklearn.audio._decode import _mix_block, _Resampler
+    from viral_sklearn.features import mel_db
 
     sr = int(steps.named_steps["chorus"].sample_rate)
     mel_sr = int(steps.named_steps["mel"].sample_rate)
@@ -122,7 +124,7 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
     chroma = ca.chroma_features(y, sr)
     feats = song_features(y, sr)
     total = y.size / sr
-    start = ca.find_chorus(chroma, total, clip) or 0.0
+    start = find_chorus(chroma, total, clip) or 0.0
     window = full.replace(offset=start, duration=clip)
     yw, _ = load_audio(window, sr=mel_sr)
     store = np.empty((1 + y.size // (n_fft // 4), 1 + n_fft // 2), dtype=np.float32)
@@ -147,7 +149,7 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
         (f"ChorusExtractor (pychorus): chroma_features (n_fft={n_fft})", lambda: ca.chroma_features(y, sr)),
         ("  of which the power spectrogram", power),
         ("  of which the spectral peaks and the tuning", peaks_and_tuning),
-        ("ChorusExtractor (pychorus): find_chorus", lambda: ca.find_chorus(chroma, total, clip)),
+        ("ChorusExtractor (pychorus): find_chorus", lambda: find_chorus(chroma, total, clip)),
         (f"MelSpectrogramTransformer: load_audio(window, sr={mel_sr})", lambda: load_audio(window, sr=mel_sr)),
         ("MelSpectrogramTransformer: mel_db", lambda: mel_db(yw, mel_sr)),
     ]

@@ -139,11 +139,11 @@ def _stages(path: str, warm: str, clip: float) -> None:
     import soundfile as sf
 
     from viral_sklearn import ChorusExtractor, MelSpectrogramTransformer
-    from viral_sklearn._audio import AudioClip, load_audio
+    from viral_sklearn.audio import AudioClip, load_audio
     from viral_sklearn.chorus._features import song_features
-    from viral_sklearn.chorus._pychorus import chroma_features, find_chorus
+    from viral_sklearn.chorus import chroma_features, find_chorus
     from viral_sklearn.chorus._structure import analyse_structure
-    from viral_sklearn._mel import _clip_mel
+    from viral_sklearn.features._mel import _clip_mel
 
     _work("ours", warm, 10.0)
     sr = ChorusExtractor().sample_rate

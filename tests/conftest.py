@@ -25,7 +25,7 @@ def seed_everything():
 def count_decodes(monkeypatch):
     """The label of every song decoded in this process, in order (Dask or loky
     workers are other processes: what they decode is not seen)."""
-    import viral_sklearn._audio as audio_mod
+    import viral_sklearn.audio._decode as audio_mod
 
     calls = []
     real = audio_mod._decode
@@ -52,7 +52,7 @@ def write_audio(path, data: np.ndarray, sr: int, fmt: str | None = None) -> str:
 
 
 def ffmpeg_backend_available() -> bool:
-    from viral_sklearn._audio import _torchcodec_available
+    from viral_sklearn.audio._decode import _torchcodec_available
 
     return shutil.which("ffmpeg") is not None and _torchcodec_available()
 

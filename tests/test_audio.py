@@ -64,7 +64,7 @@ def test_window_equals_slice_of_full_decode(tmp_path, ext):
 
 @pytest.mark.parametrize("block_frames", [1 << 16, None])
 def test_mp3_whole_decode_has_no_block_dropouts(tmp_path, monkeypatch, block_frames):
-    from viral_sklearn import _audio
+    from viral_sklearn.audio import _decode as _audio
 
     t = np.arange(44100 * 30) / 44100
     data = (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
@@ -222,7 +222,7 @@ def test_quiet_stderr_restores_fd2_when_threads_overlap():
     import os
     import threading
 
-    from viral_sklearn._audio import _quiet_stderr
+    from viral_sklearn.audio._decode import _quiet_stderr
 
     def target():
         st = os.fstat(2)

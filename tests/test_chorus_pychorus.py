@@ -1,4 +1,4 @@
-"""viral_sklearn.chorus._pychorus against pychorus 0.1, on synthetic songs.
+"""viral_sklearn.chorus._pychorus (and _chroma, _pychorus_matrices) against pychorus 0.1, on synthetic songs.
 
 pychorus prints ("No choruses were detected...") and uses the deprecated
 ``scipy.ndimage.filters`` namespace (a DeprecationWarning, an error under this
@@ -22,17 +22,16 @@ from scipy.signal import argrelextrema  # noqa: E402
 
 from viral_sklearn.chorus._pychorus import (  # noqa: E402
     ChorusCandidates,
-    _denoise,
     _lines_above,
     _local_maxima_rows,
     _overlap_scores,
     _scan_stream,
-    _time_lag_similarity,
-    chroma_features,
-    chroma_n_fft,
     find_chorus,
     find_chorus_candidates,
 )
+from viral_sklearn.chorus._chroma import chroma_features, chroma_n_fft  # noqa: E402
+from viral_sklearn.datasets._testing import chord_song  # noqa: E402
+from viral_sklearn.chorus._pychorus_matrices import _denoise, _time_lag_similarity  # noqa: E402
 
 SR = 22050
 AGREE_SEC = 0.5
@@ -46,45 +45,6 @@ def quiet():
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore", DeprecationWarning)
         yield
-
-
-def make_song(seed: int, *, seconds: tuple[float, float] = (40.0, 90.0), sr: int = SR) -> np.ndarray:
-    """A synthetic mono float32 song, seeded.
-
-    Chords (4 harmonic notes, 1.2-2.2 s each): distinct verses of random chords,
-    and a chorus (a 4-chord progression played twice) repeated 2-4 times at
-    random positions between them; then noise.
-    """
-    rng = np.random.default_rng(seed)
-    chord_dur = rng.uniform(1.2, 2.2)
-    target = rng.uniform(*seconds)
-
-    def progression(k):
-        return [(int(rng.integers(0, 12)), bool(rng.integers(0, 2))) for _ in range(k)]
-
-    chorus = progression(4) * 2
-    n_chorus = int(rng.integers(2, 5))
-    free = max(int(target / chord_dur) - n_chorus * len(chorus), n_chorus + 1)
-    cuts = np.sort(rng.choice(np.arange(1, free), size=n_chorus, replace=False))
-    verse_lengths = np.diff(np.concatenate([[0], cuts, [free]]))
-    sequence = []
-    for i, length in enumerate(verse_lengths):
-        sequence += progression(int(length))
-        if i < n_chorus:
-            sequence += chorus
-    t = np.arange(int(chord_dur * sr)) / sr
-    envelope = np.clip(np.minimum(t / 0.02, (chord_dur - t) / 0.05), 0, 1)
-    pieces = []
-    for root, minor in sequence:
-        tone = np.zeros_like(t)
-        for pitch in (root, root + (3 if minor else 4), root + 7, root + 12):
-            f = 130.81 * 2 ** (pitch / 12)
-            for harmonic, amp in ((1, 1.0), (2, 0.5), (3, 0.25)):
-                tone += amp * np.sin(2 * np.pi * f * harmonic * t + rng.uniform(0, 2 * np.pi))
-        pieces.append(tone * envelope)
-    y = np.concatenate(pieces)
-    y = 0.5 * y / np.abs(y).max() + rng.normal(0, 0.02, y.shape)
-    return y.astype(np.float32)
 
 
 def repeated_chroma(seed: int, n: int) -> np.ndarray:
@@ -104,7 +64,7 @@ def songs():
     """(seed, song length in s, chroma, clip length) for N_SONGS songs."""
     out = []
     for seed in range(N_SONGS):
-        y = make_song(seed)
+        y = chord_song(seed)
         out.append((seed, y.shape[0] / SR, chroma_features(y, SR), CLIPS[seed % len(CLIPS)]))
     return out
 
@@ -147,7 +107,7 @@ def test_chorus_extractor_pychorus_method_agrees_with_pychorus(songs, pychorus_s
     assert len(songs) >= 30 and ChorusExtractor().sample_rate == 11025
     ours = []
     for seed, length, _, clip in songs:
-        song = AudioClip.from_array(make_song(seed), SR, name=f"seed {seed}")
+        song = AudioClip.from_array(chord_song(seed), SR, name=f"seed {seed}")
         start, _, found, _ = ChorusExtractor(clip_length=clip, method="pychorus").find_choruses([song])[0]
         ours.append(float(start) if found else None)
     agree, none_mismatch, report = _agreement(pychorus_starts, ours, [s[0] for s in songs])
@@ -189,7 +149,7 @@ def test_candidates_match_find_chorus_and_pychorus_lines(songs):
 # (2) chroma
 # ----------------------------------------------------------------------
 def test_chroma_features_equals_create_chroma(tmp_path):
-    y = make_song(101, seconds=(20.0, 25.0))
+    y = chord_song(101, seconds=(20.0, 25.0))
     path = tmp_path / "song.wav"
     sf.write(path, y, SR, subtype="FLOAT")  # float WAV: librosa.load gives y back exactly
     with quiet():
@@ -220,7 +180,7 @@ def _spectrum(name):
     kind, rate = name.split("@") if "@" in name else (name, "11025")
     sr = int(rate)
     if kind == "song":
-        y = make_song(5, seconds=(20.0, 22.0))
+        y = chord_song(5, seconds=(20.0, 22.0))
         if sr != SR:
             import soxr
 
@@ -241,7 +201,7 @@ def test_spectral_peaks_are_piptracks(name):
     bit for bit, whatever the blocks of frames."""
     import librosa
 
-    from viral_sklearn.chorus._pychorus import _peak_band, _spectral_peaks
+    from viral_sklearn.chorus._chroma import _peak_band, _spectral_peaks
 
     S, sr, n_fft = _spectrum(name)
 
@@ -287,7 +247,7 @@ def test_chroma_features_frames_and_values_for_any_n_fft(n_fft, n):
     """Odd FFT sizes and lengths on a hop boundary: librosa's frame count and values."""
     import librosa
 
-    y = make_song(3, seconds=(2.0, 3.0))[:n]
+    y = chord_song(3, seconds=(2.0, 3.0))[:n]
     S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=n_fft // 4)) ** 2
     # librosa infers an even n_fft from S's bins inside chroma_stft and its tuning
     # estimate: an odd one must be passed to both
@@ -306,11 +266,11 @@ def test_chroma_features_in_two_passes_equals_one(monkeypatch):
     chroma bank in a product of the same shape (same BLAS kernel, same
     reduction order).  One product over all frames differed from the blocked
     one in the last bits on AMD EPYC (issue 24)."""
-    from viral_sklearn.chorus import _pychorus
+    from viral_sklearn.chorus import _chroma
 
-    y = make_song(7, seconds=(30.0, 35.0))
+    y = chord_song(7, seconds=(30.0, 35.0))
     once = chroma_features(y, SR)
-    monkeypatch.setattr(_pychorus, "_KEEP_SPECTROGRAM_ELEMENTS", 0)
+    monkeypatch.setattr(_chroma, "_KEEP_SPECTROGRAM_ELEMENTS", 0)
     np.testing.assert_array_equal(chroma_features(y, SR), once)
 
 
@@ -331,7 +291,7 @@ def test_chroma_at_11025_is_the_chroma_at_22050_without_its_top_octave():
     weighs little (the test songs have harmonics up to ~3 kHz, and noise)."""
     import soxr
 
-    y = make_song(11, seconds=(30.0, 35.0))
+    y = chord_song(11, seconds=(30.0, 35.0))
     full = chroma_features(y, SR)
     half = chroma_features(soxr.resample(y, SR, 11025).astype(np.float32), 11025)
     assert half.shape == full.shape

@@ -8,12 +8,9 @@ from every codec, and a small quality check on generated full-length songs.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from tests.conftest import require_ffmpeg
 from viral_sklearn import AudioClip, ChorusExtractor
@@ -29,7 +26,7 @@ from viral_sklearn.chorus import (
 )
 from viral_sklearn.chorus import _structure
 from viral_sklearn.datasets import make_songs
-from viral_sklearn.datasets._synthetic import write_audio_file
+from viral_sklearn.datasets._testing import write_encodings
 
 SR = 11025
 CLIP = 20.0
@@ -205,33 +202,11 @@ def pop_songs(tmp_path_factory):
                       duration=(150, 200), random_state=11)
 
 
-def _variants(path, folder):
-    """The same recording as MP3, FLAC, Ogg Vorbis, M4A (AAC), WAV at 48 kHz and mono 16 kHz WAV."""
-    import soxr
-
-    data, rate = sf.read(path, dtype="float32", always_2d=True)
-    out = {}
-    for fmt, subtype in (("mp3", "MPEG_LAYER_III"), ("flac", "PCM_16"), ("ogg", "VORBIS")):
-        out[fmt] = str(folder / f"song.{fmt}")
-        write_audio_file(out[fmt], data, rate, fmt.upper(), subtype)
-    out["wav 48 kHz"] = str(folder / "song48.wav")
-    write_audio_file(out["wav 48 kHz"], soxr.resample(data, rate, 48000), 48000, "WAV", "PCM_16")
-    out["mono 16 kHz"] = str(folder / "mono16.wav")
-    write_audio_file(out["mono 16 kHz"], soxr.resample(data.mean(axis=1), rate, 16000)[:, None], 16000, "WAV",
-                     "PCM_16")
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg:
-        out["m4a"] = str(folder / "song.m4a")
-        subprocess.run([ffmpeg, "-v", "error", "-y", "-i", path, "-c:a", "aac", "-b:a", "160k", out["m4a"]],
-                       check=True)
-    return out
-
-
 @pytest.mark.parametrize("song", [0, 1])
 def test_same_start_from_every_codec(pop_songs, song, tmp_path):
     require_ffmpeg()  # M4A/AAC is decoded through FFmpeg
     path = pop_songs.paths[song]
-    variants = {"wav 44.1 kHz": path, **_variants(path, tmp_path)}
+    variants = write_encodings(path, tmp_path)
     assert set(variants) >= {"mp3", "flac", "ogg", "m4a", "wav 48 kHz", "mono 16 kHz"}
     windows = ChorusExtractor().find_choruses(list(variants.values()))
     starts = dict(zip(variants, windows[:, 0]))

@@ -90,13 +90,12 @@ def test_interrupt_exits_with_130(monkeypatch, capsys):
         capsys.readouterr().err)
 
 
-def test_method_option_follows_the_extractor(monkeypatch):
+def test_method_option_takes_the_extractor_methods():
+    # the list itself is kept equal to the extractor's by test_help_defaults_are_the_library_defaults
     assert chorus_methods() == ["loudest", "offset", "pychorus", "structure"]
-    monkeypatch.setitem(ChorusExtractor._parameter_constraints, "method", [StrOptions({"structure", "loudest"})])
-    assert chorus_methods() == ["loudest", "structure"]
     assert check_method("loudest") == {"method": "loudest"}
     assert check_method(None) == {}
-    with pytest.raises(UsageError, match="--method 'best': choose one of loudest, structure"):
+    with pytest.raises(UsageError, match="--method 'best': choose one of loudest, offset, pychorus, structure"):
         check_method("best")
 
 
@@ -161,3 +160,51 @@ def test_parser_has_every_subcommand():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert list(sub.choices) == ["chorus", "train", "predict", "evaluate", "demo"]
+
+
+def test_help_defaults_are_the_library_defaults():
+    """--help quotes plain values (it imports no estimator); they must be the library's."""
+    import inspect
+
+    from viral_sklearn import make_viral_pipeline
+    from viral_sklearn.cli._defaults import CHORUS_DEFAULTS, CHORUS_METHODS, PIPELINE_DEFAULTS
+
+    pipeline = inspect.signature(make_viral_pipeline).parameters
+    assert PIPELINE_DEFAULTS == {name: pipeline[name].default for name in PIPELINE_DEFAULTS}
+    extractor = inspect.signature(ChorusExtractor).parameters
+    assert CHORUS_DEFAULTS == {name: extractor[name].default for name in CHORUS_DEFAULTS}
+    [options] = [c for c in ChorusExtractor._parameter_constraints["method"] if isinstance(c, StrOptions)]
+    assert list(CHORUS_METHODS) == sorted(options.options)
+
+
+HEAVY_MODULES = ("torch", "torchaudio", "librosa", "sklearn", "skorch", "scipy", "pandas", "numba", "soundfile",
+                 "matplotlib", "numpy")
+
+
+def _imported_after(code: str) -> list[str]:
+    import subprocess
+    import sys
+
+    probe = f"import sys\n{code}\nprint(' '.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    return out.stdout.split()
+
+
+def test_import_viral_sklearn_imports_no_heavy_module():
+    assert _imported_after("import viral_sklearn") == []
+    # a name loads its subpackage on first use, and only then
+    assert "torch" in _imported_after("import viral_sklearn; viral_sklearn.LSTMClassifier")
+    assert "torch" not in _imported_after("from viral_sklearn import AudioClip")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["chorus", "--help"], ["demo", "--help"],
+                                  ["--version"]])
+def test_help_imports_no_heavy_module(argv):
+    code = ("from viral_sklearn.cli import main\n"
+            "import contextlib, io\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            f"        main({argv!r})\n"
+            "    except SystemExit:\n"
+            "        pass")
+    assert _imported_after(code) == []

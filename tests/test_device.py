@@ -14,7 +14,7 @@ import torch
 from sklearn.base import clone
 
 from viral_sklearn import AudioClip, LSTMClassifier, MelSpectrogramTransformer, SongErrors, mel_db
-from viral_sklearn._device import resolve_device, rng_devices
+from viral_sklearn._runtime._device import resolve_device, rng_devices
 from .conftest import tone
 
 X = np.random.RandomState(0).randn(24, 15, 4).astype(np.float32)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from viral_sklearn import AudioClip, MelSpectrogramTransformer, SongErrors, check_songs
-from viral_sklearn._per_song import SongCache, map_songs
+from viral_sklearn.audio._per_song import SongCache, map_songs
 from .conftest import tone, write_audio
 
 

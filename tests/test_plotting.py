@@ -403,7 +403,7 @@ def test_import_error_without_matplotlib(monkeypatch):
     module = importlib.reload(plotting)  # importing the module itself needs no matplotlib
     try:
         with pytest.raises(ImportError, match=message):
-            module._require_matplotlib()
+            importlib.import_module("viral_sklearn.plotting._checks")._require_matplotlib()
         y, score = binary_scores()
         with pytest.raises(ImportError, match=message):
             module.plot_roc(y, score)

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 
-import viral_sklearn._audio as audio_mod
+import viral_sklearn.audio._decode as audio_mod
 from viral_sklearn import AudioClip, ChorusExtractor, MelSpectrogramTransformer
-from viral_sklearn._per_song import SongCache, map_songs
+from viral_sklearn.audio._per_song import SongCache, map_songs
 from .conftest import tone, write_audio
 
 N_SONGS = 24

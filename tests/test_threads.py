@@ -11,9 +11,9 @@ import torch
 from joblib import parallel_config
 from threadpoolctl import threadpool_info
 
-import viral_sklearn._threads as threads_mod
+import viral_sklearn._runtime._threads as threads_mod
 from viral_sklearn import AudioClip, MelSpectrogramTransformer
-from viral_sklearn._threads import available_cores, limit_threads, threads_per_task
+from viral_sklearn._runtime._threads import available_cores, limit_threads, threads_per_task
 from .conftest import tone
 
 

@@ -18,7 +18,7 @@ from .conftest import tone, write_audio
 
 
 def test_mono_mixer_records_the_mix_and_decodes_nothing(tmp_path, monkeypatch):
-    import viral_sklearn._audio as audio
+    import viral_sklearn.audio._decode as audio
 
     calls = []
     monkeypatch.setattr(audio, "_decode", lambda *a, **k: calls.append(a))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sklearn.pipeline import Pipeline
 
+from .audio import MonoMixer
 from .chorus import ChorusExtractor
-from ._lstm import LSTMClassifier
-from ._mel import MelSpectrogramTransformer
-from ._mono import MonoMixer
+from .features import MelSpectrogramTransformer
+from .models import LSTMClassifier
 
 __all__ = ["make_viral_pipeline"]
 

@@ -61,7 +61,7 @@ def build(out_dir: str, split: str, *, cache_dir: str, n_synthetic: int = 100, s
         Stitched songs made from each source track (different regions and forms).
     """
     from viral_sklearn.datasets import make_songs
-    from viral_sklearn.datasets._synthetic import write_audio_file
+    from viral_sklearn.datasets._music import write_audio_file
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")

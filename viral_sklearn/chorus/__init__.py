@@ -16,14 +16,8 @@ from ._baselines import find_chorus_loudest, find_chorus_offset
 from ._estimate import ChorusEstimate
 from ._extractor import METHODS, ChorusExtractor, ChorusNotFoundError
 from ._features import SongFeatures, song_features
-from ._pychorus import (
-    ChorusCandidates,
-    chroma_features,
-    chroma_n_fft,
-    find_chorus,
-    find_chorus_candidates,
-    find_chorus_pychorus,
-)
+from ._chroma import chroma_features, chroma_n_fft
+from ._pychorus import ChorusCandidates, find_chorus, find_chorus_candidates, find_chorus_pychorus
 from ._structure import find_chorus_structure
 
 __all__ = [

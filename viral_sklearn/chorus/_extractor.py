@@ -7,8 +7,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._audio import AudioClip, load_audio
-from .._base import PER_SONG_CONSTRAINTS, SongTransformer, clips_to_array
+from ..audio import AudioClip, load_audio
+from ..audio._base import PER_SONG_CONSTRAINTS, SongTransformer, clips_to_array
 from ._baselines import find_chorus_loudest, find_chorus_offset, loudest_start, offset_start
 from ._pychorus import find_chorus_pychorus
 from ._structure import find_chorus_structure

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
-from ._pychorus import _chroma_bank, _positive_int, _power_blocks, tame_loud_audio
+from ._chroma import _chroma_bank, _positive_int, _power_blocks, tame_loud_audio
 
 __all__ = ["SongFeatures", "song_features", "STEP_SECONDS"]
 

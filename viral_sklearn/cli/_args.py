@@ -1,15 +1,16 @@
 """Options shared by several subcommands, and their checks.
 
-Pipeline options default to *the library's* defaults (read from
-:func:`~viral_sklearn.make_viral_pipeline`'s signature), so the command and the
-Python API never disagree; an option left out is not passed at all.
+Pipeline options default to *the library's* defaults (those of
+:func:`~viral_sklearn.make_viral_pipeline`, quoted in ``--help`` from
+:mod:`._defaults`, which a test keeps equal to the signature), so the command and
+the Python API never disagree; an option left out is not passed at all.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 
+from ._defaults import CHORUS_METHODS, PIPELINE_DEFAULTS
 from ._errors import UsageError
 
 __all__ = [
@@ -58,20 +59,13 @@ def jobs(text: str) -> int:
 
 
 def library_default(name: str):
-    """The default of ``make_viral_pipeline``'s parameter ``name``."""
-    from .._pipeline import make_viral_pipeline
-
-    return inspect.signature(make_viral_pipeline).parameters[name].default
+    """The default of ``make_viral_pipeline``'s parameter ``name`` (imports nothing heavy)."""
+    return PIPELINE_DEFAULTS[name]
 
 
 def chorus_methods() -> list[str]:
     """The ``method=`` values :class:`~viral_sklearn.ChorusExtractor` takes, sorted."""
-    from sklearn.utils._param_validation import StrOptions
-
-    from ..chorus import ChorusExtractor
-
-    [options] = [c for c in ChorusExtractor._parameter_constraints["method"] if isinstance(c, StrOptions)]
-    return sorted(options.options)
+    return list(CHORUS_METHODS)
 
 
 def common_parent() -> argparse.ArgumentParser:

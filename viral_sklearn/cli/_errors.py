@@ -53,9 +53,8 @@ class UsageError(CLIError):
 
 def data_errors() -> tuple[type[BaseException], ...]:
     """The library's exception types that mean bad songs or data (exit code 1)."""
-    from .._audio import AudioLoadError
+    from ..audio import AudioLoadError, SongErrors
     from ..chorus import ChorusNotFoundError
-    from .._per_song import SongErrors
     from ..datasets import DatasetError
     from ..persistence import ModelFormatError
 

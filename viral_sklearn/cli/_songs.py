@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from typing import Callable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ._errors import DataError
+
+if TYPE_CHECKING:  # annotations only: the command imports numpy when it runs
+    import numpy as np
 
 __all__ = ["SongSet", "labelled_songs", "unlabelled_songs", "precheck_files", "map_keeping_failures", "cache_folder",
            "chorus_columns"]
@@ -46,7 +47,8 @@ class SongSet:
 
 def precheck_files(songs: SongSet) -> None:
     """Missing, empty and directory paths fail now, without decoding anything."""
-    from .._audio import AudioLoadError, _check_file
+    from ..audio import AudioLoadError
+    from ..audio._decode import _check_file
 
     for i in list(songs.alive):
         try:
@@ -61,7 +63,7 @@ def map_keeping_failures(func: Callable, items: list, songs: SongSet):
     ``items`` are aligned with ``songs.alive``.  Returns ``(result, items)`` for the
     songs still alive; ``result`` is None when none is left.
     """
-    from .._per_song import SongErrors
+    from ..audio import SongErrors
 
     while items:
         try:
@@ -155,6 +157,8 @@ def unlabelled_songs(args):
 def chorus_columns(windows) -> dict[str, np.ndarray]:
     """``find_choruses``' result as named columns: start, duration, found and, when the
     method reports one, confidence (a DataFrame's own columns are kept)."""
+    import numpy as np
+
     if hasattr(windows, "columns"):
         return {str(c): np.asarray(windows[c]) for c in windows.columns}
     arr = np.asarray(windows, dtype=float)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 
 from ._args import add_method_arg, add_song_args, check_method, positive_float
+from ._defaults import CHORUS_DEFAULTS
 from ._errors import EXIT_DATA, EXIT_OK
 from ._output import csv_text, emit, format_table
 from ._songs import SongSet, cache_folder, chorus_columns, map_keeping_failures, precheck_files
@@ -24,9 +24,7 @@ COLUMNS = ["path", "start", "end", "found", "confidence"]
 
 
 def _extractor_default(name):
-    from ..chorus import ChorusExtractor
-
-    return inspect.signature(ChorusExtractor).parameters[name].default
+    return CHORUS_DEFAULTS[name]
 
 
 def add_parser(subparsers, parents):

@@ -16,8 +16,6 @@ import json
 import os
 import time
 
-import numpy as np
-
 from ._args import jobs, positive_float, positive_int
 
 __all__ = ["add_parser", "run", "run_demo", "demo_candidates"]
@@ -136,6 +134,8 @@ def run_demo(
         folds, fit time), ``best_model``, ``held_out`` (scores of the best
         model on held-out artists), chorus detection figures, timings.
     """
+    import numpy as np
+
     import joblib
     from sklearn.metrics import (
         accuracy_score,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-
 from ._args import add_metadata_args, add_model_loading_args, add_song_args, resolve_device
 from ._errors import EXIT_DATA, EXIT_OK, DataError
 from ._model import load_model
@@ -50,6 +48,8 @@ def scores(y_true, proba, classes) -> dict:
     >>> s["accuracy"], s["roc_auc"], s["confusion_matrix"]
     (0.75, 1.0, [[2, 0], [1, 1]])
     """
+    import numpy as np
+
     from sklearn.metrics import accuracy_score, average_precision_score, confusion_matrix, f1_score, roc_auc_score
 
     pred = classes[np.argmax(proba, axis=1)]
@@ -67,6 +67,8 @@ def scores(y_true, proba, classes) -> dict:
 
 
 def report(s: dict) -> str:
+    import numpy as np
+
     def num(v):
         return "n/a (needs two classes)" if v is None else f"{v:.3f}"
 
@@ -87,6 +89,8 @@ def report(s: dict) -> str:
 
 
 def draw(y_true, proba, classes, folder: str) -> list[str]:
+    import numpy as np
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,6 +117,8 @@ def draw(y_true, proba, classes, folder: str) -> list[str]:
 
 
 def run(args, console) -> int:
+    import numpy as np
+
     paths, y = labelled_songs(args)
     songs = SongSet(paths)
     device = resolve_device(args.device)

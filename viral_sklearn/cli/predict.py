@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._args import add_metadata_args, add_model_loading_args, add_song_args, resolve_device
 from ._errors import EXIT_DATA, EXIT_OK, UsageError
 from ._model import load_model
@@ -60,6 +58,8 @@ def predict_songs(pipeline, songs: SongSet):
     chorus : dict
         Song index -> ``(chorus_start, chorus_found)``.
     """
+    import numpy as np
+
     from ..chorus import ChorusExtractor
 
     precheck_files(songs)
@@ -82,6 +82,8 @@ def probability_columns(classes) -> list[str]:
 
 
 def rows_for(songs: SongSet, proba, chorus, classes) -> list[dict]:
+    import numpy as np
+
     columns = probability_columns(classes)
     rows = []
     for k, i in enumerate(songs.alive):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from ._args import (
     add_metadata_args,
     add_pipeline_args,
@@ -128,10 +126,12 @@ def _grid_table(grid) -> str:
 
 
 def run(args, console) -> int:
+    import numpy as np
+
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold, cross_val_score
 
-    from .._lstm import EpochProgressBar
+    from ..models import EpochProgressBar
     from .._pipeline import make_viral_pipeline
 
     _check_options(args)

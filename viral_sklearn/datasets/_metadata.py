@@ -8,7 +8,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .._audio import AudioLoadError, _check_file, audio_info
+from ..audio import AudioLoadError, audio_info
+from ..audio._decode import _check_file
 
 __all__ = ["DatasetError", "load_dataset"]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._synthetic import (
+from ._music import (
     _CHORUS_PROGRESSIONS,
     _MAJOR,
     _MINOR,

@@ -36,7 +36,7 @@ def song_steps(estimator) -> tuple[Any, Any]:
     """
     from sklearn.pipeline import Pipeline
 
-    from .._base import SongTransformer
+    from ..audio._base import SongTransformer
 
     if not isinstance(estimator, Pipeline):
         return None, estimator

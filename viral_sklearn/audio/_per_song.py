@@ -29,8 +29,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._audio import AudioClip, AudioLoadError
-from ._threads import limit_threads, threads_per_task
+from .._runtime import limit_threads, threads_per_task
+from ._clip import AudioClip, AudioLoadError
 
 __all__ = ["SongErrors", "SongCache", "map_songs", "check_songs"]
 
@@ -102,7 +102,7 @@ class SongCache:
 
     @staticmethod
     def key(step: str, params: tuple, clip: AudioClip) -> str:
-        from . import __version__
+        from .. import __version__
 
         raw = repr((step, params, clip.identity(), __version__)).encode()
         return hashlib.blake2b(raw, digest_size=20).hexdigest()
@@ -298,7 +298,8 @@ def check_songs(X: Any, *, sr: int | None = None, n_jobs: int | None = None, ver
     """
     import pandas as pd
 
-    from ._audio import as_clips, load_audio
+    from ._clip import as_clips
+    from ._decode import load_audio
 
     clips = as_clips(X)
 

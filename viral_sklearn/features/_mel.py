@@ -7,10 +7,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._audio import AudioClip, load_audio
-from ._base import PER_SONG_CONSTRAINTS, SongTransformer
-from ._device import check_device, resolve_device
-from ._threads import limit_threads
+from .._runtime import check_device, limit_threads, resolve_device
+from ..audio import AudioClip, load_audio
+from ..audio._base import PER_SONG_CONSTRAINTS, SongTransformer
 
 __all__ = ["MelSpectrogramTransformer", "mel_db"]
 

@@ -1,27 +1,26 @@
-"""Audio references and the one loader of the library.
+"""The one loader of the library: :func:`load_audio` and :func:`audio_info`.
 
-A song travels between pipeline steps as an :class:`AudioClip`: where its samples
-live (a file path, or an in-memory array with its sample rate) plus what has been
-decided about it (channel mix, start offset, duration).  Samples are decoded only
-by :func:`load_audio`, and only the window a step needs.
+Samples of an :class:`~viral_sklearn.audio.AudioClip` are decoded only here,
+and only the window a step needs, streamed in blocks through a streaming
+resampler.
 
 Back-ends: ``soundfile`` (libsndfile: WAV, FLAC, OGG, MP3 and more, no system
 library needed) first; ``torchcodec`` (FFmpeg: M4A/AAC and any other container)
-when it and FFmpeg's shared libraries are installed.  This module imports nothing
-else of the package.
+when it and FFmpeg's shared libraries are installed.  This module imports only
+:mod:`._clip` of the package.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import threading
-from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["AudioClip", "AudioLoadError", "load_audio", "as_clips", "audio_info"]
+from ._clip import AudioClip, AudioLoadError
+
+__all__ = ["load_audio", "audio_info"]
 
 #: frames read per block when streaming a file (bounded memory on long tracks:
 #: 8 MB of float32 stereo; MP3 pays a seek per block, so not much smaller)
@@ -68,199 +67,6 @@ def _quiet_stderr():
                 os.dup2(saved, 2)
                 os.close(saved)
                 _stderr_state["saved"] = None
-
-
-class AudioLoadError(ValueError):
-    """A song could not be decoded or its samples are unusable.
-
-    Parameters
-    ----------
-    source : str
-        The file path, or a description of the in-memory clip.
-    reason : str
-        What went wrong, in words.
-    """
-
-    def __init__(self, source: str, reason: str):
-        self.source = str(source)
-        self.reason = reason
-        super().__init__(f"{self.source!r}: {reason}")
-
-    def __reduce__(self):  # picklable across joblib workers
-        return (type(self), (self.source, self.reason))
-
-
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)
-class AudioClip:
-    """A light reference to (part of) a song.
-
-    Parameters
-    ----------
-    path : str or None
-        The audio file.  Exactly one of ``path`` and ``samples`` is set.
-    samples : np.ndarray [shape=(n,) or (channels, n)] or None
-        In-memory audio with its ``sample_rate``: floating point (full scale
-        is 1.0), or integer PCM, scaled to [-1, 1) when decoded as soundfile
-        reads files (int16 / 32768; unsigned integers are offset binary).
-    sample_rate : int or None
-        Sample rate of ``samples`` in Hz (unused for files).
-    mix : {"mean"} or int or None
-        How channels become one: ``"mean"`` averages them, an int picks that
-        channel, ``None`` means not decided yet (steps that need mono use the mean).
-    offset : float
-        Start of the window, in seconds from the start of the song.
-    duration : float or None
-        Length of the window in seconds; ``None`` means to the end.
-    chorus_found : bool or None
-        Set by :class:`~viral_sklearn.ChorusExtractor`: whether the window is a
-        detected chorus (``True``) or the fallback rule's choice (``False``).
-    name : str or None
-        Name used in error messages for in-memory clips.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> clip = AudioClip.from_array(np.zeros(22050, dtype=np.float32), 22050)
-    >>> clip.total_duration
-    1.0
-    """
-
-    path: str | None = None
-    samples: np.ndarray | None = None
-    sample_rate: int | None = None
-    mix: str | int | None = None
-    offset: float = 0.0
-    duration: float | None = None
-    chorus_found: bool | None = None
-    name: str | None = None
-
-    @classmethod
-    def from_path(cls, path: str | os.PathLike) -> "AudioClip":
-        """Reference a file without opening it."""
-        return cls(path=os.fspath(path))
-
-    @classmethod
-    def from_array(cls, samples: Any, sample_rate: int, *, name: str | None = None) -> "AudioClip":
-        """Reference in-memory audio of shape ``(n,)`` or ``(channels, n)``.
-
-        Floating-point samples are taken as they are (full scale 1.0); integer
-        samples are PCM and are scaled to [-1, 1) when decoded, as soundfile
-        reads files: ``int16`` by 1/32768, ``int32`` by 2**-31, ``uint8`` as
-        ``(x - 128) / 128``.  So ``(scipy.io.wavfile.read(f)[1].T, rate)``
-        and ``soundfile.read(f)`` give the same features.
-        """
-        label = name or "<in-memory audio>"
-        arr = np.asarray(samples)
-        if arr.ndim not in (1, 2):
-            raise AudioLoadError(label, f"expected samples of shape (n,) or (channels, n), got shape {arr.shape}")
-        if arr.ndim == 2 and arr.shape[0] == 0:  # else the mix is a mean of nothing: NaN
-            raise AudioLoadError(label, f"expected at least one channel, got shape {arr.shape}")
-        if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-            raise AudioLoadError(label, f"expected real numeric samples, got dtype {arr.dtype}")
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-            raise AudioLoadError(label, f"sample_rate must be a positive integer, got {sample_rate!r}")
-        if arr.ndim == 1:
-            arr = arr[np.newaxis, :]
-        return cls(samples=arr, sample_rate=int(sample_rate), name=name)
-
-    # ------------------------------------------------------------------
-    @property
-    def label(self) -> str:
-        """What error messages call this clip (the path, or the name)."""
-        if self.path is not None:
-            return self.path
-        return self.name or "<in-memory audio>"
-
-    @property
-    def total_duration(self) -> float:
-        """Duration of the whole song in seconds (reads the file header only)."""
-        if self.samples is not None:
-            return self.samples.shape[-1] / self.sample_rate
-        return audio_info(self.path)["duration"]
-
-    def replace(self, **changes) -> "AudioClip":
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
-
-    def load(self, *, sr: int | None = None) -> tuple[np.ndarray, int]:
-        """Decode this clip's window, mixed to mono: see :func:`load_audio`."""
-        return load_audio(self, sr=sr)
-
-    def identity(self) -> tuple:
-        """What identifies the samples this clip refers to (for cache keys).
-
-        For a file: absolute path, size and modification time; for in-memory
-        audio: a digest of the samples.  The window and mix are added.
-        """
-        if self.path is not None:
-            try:
-                st = os.stat(self.path)
-                src = ("file", os.path.abspath(self.path), st.st_size, st.st_mtime_ns)
-            except OSError:
-                src = ("file", os.path.abspath(self.path), None, None)
-        else:
-            import hashlib
-
-            arr = np.ascontiguousarray(self.samples)
-            digest = hashlib.blake2b(arr.view(np.uint8).reshape(-1), digest_size=16).hexdigest()
-            src = ("array", str(arr.dtype), arr.shape, self.sample_rate, digest)
-        return src + (self.mix, float(self.offset), self.duration)
-
-    def __repr__(self) -> str:
-        where = repr(self.path) if self.path is not None else f"<array {self.samples.shape} @ {self.sample_rate} Hz>"
-        parts = [where]
-        if self.mix is not None:
-            parts.append(f"mix={self.mix!r}")
-        if self.offset or self.duration is not None:
-            parts.append(f"offset={self.offset:.3f}")
-            parts.append(f"duration={self.duration}")
-        if self.chorus_found is not None:
-            parts.append(f"chorus_found={self.chorus_found}")
-        return f"AudioClip({', '.join(parts)})"
-
-
-# ----------------------------------------------------------------------
-# Turning user input into clips
-# ----------------------------------------------------------------------
-def _as_clip(item: Any, index: int) -> AudioClip:
-    if isinstance(item, AudioClip):
-        return item
-    if isinstance(item, (str, os.PathLike)):
-        return AudioClip.from_path(item)
-    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], np.ndarray):
-        return AudioClip.from_array(item[0], item[1], name=f"<in-memory song #{index}>")
-    raise TypeError(
-        f"song #{index}: expected a file path (str or os.PathLike), an AudioClip or a "
-        f"(samples, sample_rate) tuple, got {type(item).__name__}"
-    )
-
-
-def as_clips(X: Any) -> list[AudioClip]:
-    """Validate a collection of songs and return one :class:`AudioClip` each.
-
-    ``X`` is a list, tuple, 1-D array or pandas Series of file paths
-    (``str`` / ``os.PathLike``), :class:`AudioClip` objects or
-    ``(samples, sample_rate)`` tuples.  Order and length are kept.
-    """
-    if isinstance(X, (str, os.PathLike, AudioClip)):
-        raise TypeError(
-            "expected a collection of songs (list, array or Series of paths), got a single "
-            f"{type(X).__name__}; wrap it in a list"
-        )
-    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):  # pandas Series / Index
-        if getattr(X, "ndim", 1) != 1:
-            raise ValueError(f"expected a 1-D collection of songs, got an object with shape {X.shape}")
-        X = X.to_numpy()
-    if isinstance(X, np.ndarray):
-        if X.ndim == 2 and X.shape[1] == 1 and X.dtype == object:
-            X = X[:, 0]
-        if X.ndim != 1:
-            raise ValueError(
-                f"expected a 1-D collection of songs (file paths or AudioClip), got an array of shape {X.shape}"
-            )
-    elif not isinstance(X, Iterable):
-        raise TypeError(f"expected a collection of songs, got {type(X).__name__}")
-    return [_as_clip(item, i) for i, item in enumerate(X)]
 
 
 # ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods
 
-from ._audio import AudioClip, as_clips
+from ._clip import AudioClip, as_clips
 from ._per_song import map_songs
 
 #: constraints of the parameters every song step that decodes shares
