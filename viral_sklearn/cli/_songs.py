@@ -10,7 +10,6 @@ done are read back) and goes on.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from typing import Callable, Sequence
 

@@ -104,8 +104,8 @@ def rows_for(songs: SongSet, proba, chorus, classes) -> list[dict]:
 def run(args, console) -> int:
     check_output_file(args.out, "--out")
     check_output_folder(args.cache, "--cache")
+    paths, failures = song_paths(args)  # usage errors first
     check_model_file(args.model)
-    paths, failures = song_paths(args)
     songs = SongSet([p for p, _ in failures] + paths)
     for i, (_, reason) in enumerate(failures):
         songs.fail(i, reason)

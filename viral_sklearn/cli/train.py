@@ -236,9 +236,9 @@ def run(args, console) -> int:
     out_lines.insert(0, f"trained on {len(y)} songs ({class_text}): hidden size {params['module__hidden_size']}, "
                         f"lr {params['lr']:g}, {params['max_epochs']} epochs, "
                         f"chorus window {pipe.named_steps['chorus'].clip_length:g} s")
-    out_lines.append(classes_line(list(counts)))
     out_lines.append(_history_line(clf))
     out_lines.append(f"time: features {t_features:.1f} s, training {t_fit:.1f} s")
+    out_lines.append(classes_line(list(counts)))
     save_model(pipe, args.out, fmt)
     out_lines.append(f"model saved: {args.out} ({fmt})")
     print(printable("\n".join(out_lines)), flush=True)

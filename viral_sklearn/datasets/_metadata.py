@@ -86,24 +86,28 @@ def _resolve(path: str) -> str | Exception:
         return exc
 
 
-def _outside_reason(song_id: str, path: str, audio_dir: str, root: str, real: str | Exception) -> str | None:
-    """Why ``path`` (``audio_dir`` joined with the id's file name), resolved to ``real``,
-    lies outside ``root`` (``audio_dir`` resolved), or None when it stays inside."""
-    try:
-        if isinstance(real, Exception):
-            raise real
-        inside = os.path.commonpath([root, real]) == root
-    except (ValueError, OSError) as exc:  # a NUL byte, or paths on different drives
-        return f"cannot be resolved inside audio_dir ({exc})"
-    if inside:
-        return None
-    if os.path.isabs(song_id):
-        return f"an absolute path, outside audio_dir (resolves to {real!r})"
-    lexical = os.path.abspath(path)
-    folder = os.path.abspath(audio_dir)
-    if os.path.commonpath([folder, lexical]) != folder:
-        return f"'..' leads outside audio_dir (resolves to {real!r})"
-    return f"a symbolic link leads outside audio_dir (to {real!r})"
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _outside_reason(song_id: str, path: str, folder: str, root: str) -> tuple[str | None, str | Exception | None]:
+    """Why ``path`` (``audio_dir`` joined with the id's file name) lies outside
+    ``folder`` (``audio_dir`` made absolute; ``root``: resolved), or None when it
+    stays inside; and the path resolved (None when it is refused on its text
+    alone: ``..`` or an absolute path, whose links are never followed)."""
+    if "\0" in path:
+        return "cannot be resolved inside audio_dir (a NUL character)", None
+    lexical = os.path.normpath(os.path.abspath(path))
+    if not _within(lexical, folder):
+        if os.path.isabs(song_id):
+            return f"an absolute path, outside audio_dir (resolves to {lexical!r})", None
+        return f"'..' leads outside audio_dir (resolves to {lexical!r})", None
+    real = _resolve(path)
+    if isinstance(real, Exception):
+        return f"cannot be resolved inside audio_dir ({real})", real
+    if not _within(real, root):
+        return f"a symbolic link leads outside audio_dir (to {real!r})", real
+    return None, real
 
 
 def _refuse_duplicates(source, id_column, ids, labels, paths, real, skip) -> None:
@@ -273,13 +277,15 @@ def load_dataset(
     for song_id in ids:
         has_ext = os.path.splitext(song_id)[1].lower() in _AUDIO_EXTENSIONS
         paths.append(os.path.join(audio_dir, song_id if has_ext or not ext else song_id + ext))
-    real = [_resolve(path) for path in paths]
-
     outside = []
-    if not allow_outside:  # before any file is looked at
-        root = os.path.realpath(audio_dir)
+    if allow_outside:
+        real = [_resolve(path) for path in paths]
+    else:  # before any file is looked at
+        real = []
+        folder, root = os.path.normpath(os.path.abspath(audio_dir)), os.path.realpath(audio_dir)
         for i, (song_id, path) in enumerate(zip(ids, paths)):
-            reason = _outside_reason(song_id, path, audio_dir, root, real[i])
+            reason, resolved = _outside_reason(song_id, path, folder, root)
+            real.append(resolved)
             if reason is not None:
                 outside.append({"row": i, "id": song_id, "path": path, "reason": reason, "outside": True})
     refused = {b["row"] for b in outside}
