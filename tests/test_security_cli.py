@@ -17,11 +17,14 @@ import io
 import os
 import shutil
 import signal
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from viral_sklearn.cli import main
+from viral_sklearn.cli import predict as predict_mod
 from viral_sklearn.cli._model import is_safetensors
 from viral_sklearn.cli._output import emit, Console
 
@@ -234,3 +237,34 @@ def test_no_control_character_reaches_the_terminal(evil_model, model, tmp_path, 
         assert not [ch for ch in text if (ord(ch) < 32 and ch not in "\n\r") or 0x7f <= ord(ch) < 0xa0], repr(text)
     assert "song\\x1b[31m\\nerror: fake line.wav: file not found" in err
     assert "\nerror: fake line" not in err
+
+
+# ----------------------------------------------------------------------
+# point 9: the temporary cache folder goes away, also on SIGTERM
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["finished", "sigterm"])
+def test_the_temporary_cache_folder_is_removed(how, model, tmp_path, monkeypatch):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", os.fspath(tmp))
+    seen = []
+    real = predict_mod.predict_songs
+
+    def predict_songs(pipeline, songs):
+        seen.extend(p.name for p in tmp.iterdir() if p.name.startswith("viral-sklearn-cache-"))
+        if how == "sigterm":
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` from outside
+            time.sleep(60)  # the signal ends the run here
+        return real(pipeline, songs)
+
+    monkeypatch.setattr(predict_mod, "predict_songs", predict_songs)
+    with no_hang(120):
+        if how == "sigterm":
+            with pytest.raises(SystemExit) as info:
+                main(["predict", model.path, model.song, "-q"])
+            assert info.value.code == 128 + signal.SIGTERM
+        else:
+            assert main(["predict", model.path, model.song, "-q"]) == 0
+    assert len(seen) == 1  # the folder existed while the songs were predicted
+    assert not [p for p in tmp.iterdir() if p.name.startswith("viral-sklearn-cache-")]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the command's handler is gone
