@@ -293,11 +293,11 @@ def _ffmpeg_source(path: str):
 
     fh = open(path, "rb")
     try:
-        container_of(fh.read(HEAD_SIZE))
+        container_of(fh.read(HEAD_SIZE))  # ValueError: the reason, which the caller lists as FFmpeg's
         fh.seek(0)
-    except ValueError as exc:
+    except BaseException:
         fh.close()
-        raise AudioLoadError(path, str(exc)) from None
+        raise
     return fh
 
 
