@@ -95,6 +95,8 @@ def test_train_saves_a_safe_model_and_prints_its_summary(trained, corpus):
                         "chorus window 3 s")
     assert lines[1].startswith("last epoch (2): train loss ")
     assert lines[-1] == f"model saved: {model} (safetensors)"
+    assert lines[-2] == ("classes 0, 1: p_viral (predict) and the ROC/PR curves (evaluate) are for 1, the second in "
+                         "sorted order")
     # progress bars and notes went to stderr, not into the summary
     assert "extracting features of 8 songs" in done.stderr and "ChorusExtractor" in done.stderr
     with open(model, "rb") as fh:

@@ -285,14 +285,16 @@ def test_missing_file(tmp_path):
     with pytest.raises(DatasetError, match=f"^{re.escape(expected)}$") as info:
         load_dataset(df, tmp_path)
     assert isinstance(info.value, ValueError)
-    assert info.value.rows == [{"row": 1, "id": "b", "path": missing, "reason": "file not found"}]
+    assert info.value.rows == [{"row": 1, "id": "b", "path": missing, "reason": "file not found", "outside": False}]
 
 
 def test_duplicate_ids_are_all_named(tmp_path):
     csv = tmp_path / "metadata.csv"
     csv.write_text("id,label\na,0\nb,1\nb,1\na,0\nc,1\n")
     expected = (
-        f"{str(csv)!r}: duplicate 'id' values, each song must appear once: 'a' (rows 0, 3); 'b' (rows 1, 2)"
+        f"{str(csv)!r}: 2 files are named by several rows; each song must appear once:\n"
+        f"  rows 0, 3 (id 'a', 'a') name one file, {str(tmp_path / 'a.mp3')!r}\n"
+        f"  rows 1, 2 (id 'b', 'b') name one file, {str(tmp_path / 'b.mp3')!r}"
     )
     with pytest.raises(DatasetError, match=f"^{re.escape(expected)}$"):
         load_dataset(csv, tmp_path)

@@ -15,26 +15,28 @@ from .conftest import tone, write_audio
 
 @pytest.fixture
 def folder(tmp_path):
-    """audio/ with a.wav, sub/c.wav, a link inside (inner.wav -> a.wav) and one leading out
-    (link.wav -> ../secret.wav); secret.wav lies next to audio/."""
+    """audio/ with a.wav, b.wav, d.wav, sub/c.wav, a link inside (inner.wav -> b.wav) and one
+    leading out (link.wav -> ../secret.wav); secret.wav, secret2.wav and secret3.wav lie next to audio/."""
     audio = tmp_path / "audio"
     (audio / "sub").mkdir(parents=True)
-    for path in (audio / "a.wav", audio / "sub" / "c.wav", tmp_path / "secret.wav"):
+    for path in (audio / "a.wav", audio / "b.wav", audio / "d.wav", audio / "sub" / "c.wav", tmp_path / "secret.wav",
+                 tmp_path / "secret2.wav", tmp_path / "secret3.wav"):
         write_audio(path, tone(0.2, 8000)[:, 0], 8000)
-    os.symlink(audio / "a.wav", audio / "inner.wav")
+    os.symlink(audio / "b.wav", audio / "inner.wav")
     os.symlink(tmp_path / "secret.wav", audio / "link.wav")
     return tmp_path
 
 
 def _table(folder):
-    secret = os.fspath(folder / "secret.wav")
-    ids = ["a", "../secret", secret, "link", "inner", "sub/../sub/c", os.fspath(folder / "audio" / "a.wav"),
+    """Every row names its own file (rows naming one file are refused)."""
+    secret, secret2, secret3 = (os.fspath(folder / f"secret{k}.wav") for k in ("", "2", "3"))
+    ids = ["a", "../secret2", secret3, "link", "inner", "sub/../sub/c", os.fspath(folder / "audio" / "d.wav"),
            "../" * 20 + "etc/passwd"]
-    return pd.DataFrame({"id": ids, "label": [0, 1, 0, 1, 0, 1, 0, 1]}), secret
+    return pd.DataFrame({"id": ids, "label": [0, 1, 0, 1, 0, 1, 0, 1]}), secret, secret2, secret3
 
 
 def test_ids_resolving_outside_the_folder_are_refused_all_in_one_error(folder):
-    table, secret = _table(folder)
+    table, secret, secret2, secret3 = _table(folder)
     audio = os.fspath(folder / "audio")
     for on_error in ("raise", "skip"):  # never skipped: the table itself is wrong
         with pytest.raises(DatasetError) as info:
@@ -46,8 +48,8 @@ def test_ids_resolving_outside_the_folder_are_refused_all_in_one_error(folder):
         assert [r["row"] for r in info.value.rows] == [1, 2, 3, 7]
         reasons = {r["id"]: r["reason"] for r in info.value.rows}
         assert reasons == {
-            "../secret": f"'..' leads outside audio_dir (resolves to {secret!r})",
-            secret: f"an absolute path, outside audio_dir (resolves to {secret!r})",
+            "../secret2": f"'..' leads outside audio_dir (resolves to {secret2!r})",
+            secret3: f"an absolute path, outside audio_dir (resolves to {secret3!r})",
             "link": f"a symbolic link leads outside audio_dir (to {secret!r})",
             "../" * 20 + "etc/passwd": "'..' leads outside audio_dir (resolves to '/etc/passwd.wav')",
         }
@@ -55,23 +57,23 @@ def test_ids_resolving_outside_the_folder_are_refused_all_in_one_error(folder):
 
 
 def test_outside_ids_are_accepted_with_allow_outside(folder):
-    table, secret = _table(folder)
+    table, secret, secret2, secret3 = _table(folder)
     table = table.iloc[:7]  # /etc/passwd.wav does not exist: that would be a missing file
     audio = os.fspath(folder / "audio")
     paths, labels = load_dataset(table, audio, extension=".wav", allow_outside=True)
-    assert paths[1:4] == [os.path.join(audio, "../secret.wav"), secret, os.path.join(audio, "link.wav")]
-    assert [os.path.realpath(p) for p in paths[1:4]] == [secret] * 3
+    assert paths[1:4] == [os.path.join(audio, "../secret2.wav"), secret3, os.path.join(audio, "link.wav")]
+    assert [os.path.realpath(p) for p in paths[1:4]] == [secret2, secret3, secret]
     np.testing.assert_array_equal(labels, [0, 1, 0, 1, 0, 1, 0])
 
 
 def test_ids_that_stay_inside_are_accepted(folder):
     """A link to a file inside, '..' that comes back, an absolute path into the folder."""
-    table, _ = _table(folder)
+    table = _table(folder)[0]
     audio = os.fspath(folder / "audio")
     inside = table.iloc[[0, 4, 5, 6]]
     paths, labels = load_dataset(inside, audio, extension=".wav")
     assert [os.path.relpath(os.path.realpath(p), os.path.realpath(audio)) for p in paths] == [
-        "a.wav", "a.wav", os.path.join("sub", "c.wav"), "a.wav"]
+        "a.wav", "b.wav", os.path.join("sub", "c.wav"), "d.wav"]
     np.testing.assert_array_equal(labels, [0, 0, 1, 0])
 
 

@@ -89,6 +89,24 @@ def _torchcodec_available() -> bool:
     return True
 
 
+def _ffmpeg_source(path: str):
+    """``path`` opened for FFmpeg, if its first bytes are a known audio container's
+    (never a concat script or a playlist, whatever its name: see ``_containers``).
+
+    FFmpeg reads the file object it is given, so it decodes the file checked.
+    """
+    from ._containers import HEAD_SIZE, container_of
+
+    fh = open(path, "rb")
+    try:
+        container_of(fh.read(HEAD_SIZE))  # ValueError: the reason, which the caller lists as FFmpeg's
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    return fh
+
+
 def _exc_text(exc: BaseException) -> str:
     """A back-end's error in words: its message, or its type when it has none."""
     return str(exc).strip() or type(exc).__name__
@@ -124,7 +142,8 @@ def audio_info(path: str | os.PathLike) -> dict:
         try:
             from torchcodec.decoders import AudioDecoder
 
-            meta = AudioDecoder(path).metadata
+            with _ffmpeg_source(path) as fh:
+                meta = AudioDecoder(fh).metadata
             duration = meta.duration_seconds_from_header or meta.duration_seconds
             if duration:
                 sr = int(meta.sample_rate)
@@ -232,9 +251,10 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
 def _decode_torchcodec(path: str, sr: int | None, mix, offset: float, duration: float | None):
     from torchcodec.decoders import AudioDecoder
 
-    dec = AudioDecoder(path)
-    stop = None if duration is None else offset + duration
-    samples = dec.get_samples_played_in_range(start_seconds=offset, stop_seconds=stop)
+    with _ffmpeg_source(path) as fh:
+        dec = AudioDecoder(fh)
+        stop = None if duration is None else offset + duration
+        samples = dec.get_samples_played_in_range(start_seconds=offset, stop_seconds=stop)
     data = samples.data.numpy().T  # (frames, channels)
     native = int(samples.sample_rate)
     mono = _mix_block(np.ascontiguousarray(data, dtype=np.float32), mix, path)

@@ -23,7 +23,10 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 from . import chorus, demo, evaluate, predict, train
 from ._errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, data_errors
@@ -55,13 +58,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _terminate_cleanly():
+    """SIGTERM (``kill``, a job scheduler's timeout) ends the run as an exception, so that
+    what the run made for itself (the temporary ``viral-sklearn-cache-*`` folder) is
+    removed on the way out; the exit code is 143 (128 + SIGTERM), as when killed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     """Run the command; returns its exit code (argparse exits with 2 on a bad command line)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     console = Console(quiet=args.quiet)
     try:
-        return args.run(args, console)
+        with _terminate_cleanly():
+            return args.run(args, console)
     except UsageError as exc:
         args.parser.print_usage(sys.stderr)
         console.error(f"{args.parser.prog}: error: {exc}")

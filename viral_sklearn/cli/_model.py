@@ -12,11 +12,12 @@ never unpickled.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 
 from ._errors import DataError, UsageError
 
-__all__ = ["FORMATS", "is_safetensors", "model_format_for", "load_model", "save_model", "apply_machine_settings"]
+__all__ = ["FORMATS", "check_model_file", "is_safetensors", "model_format_for", "load_model", "save_model", "apply_machine_settings"]
 
 FORMATS = ("safetensors", "joblib")
 _PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -24,16 +25,39 @@ _PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 def is_safetensors(path: str) -> bool:
     """Whether a file has the safetensors layout (8-byte header size, then a JSON header)."""
+    from ..persistence._container import open_regular
+
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
+        fh, size = open_regular(path)  # a FIFO or a device is not opened for reading, so no hang
+        with fh:
             head = fh.read(9)
-    except OSError:
+    except (OSError, ValueError):  # ModelFormatError is a ValueError
         return False
     if len(head) < 9:
         return False
     (n,) = struct.unpack("<Q", head[:8])
     return head[8:9] == b"{" and 8 + n <= size
+
+
+def check_model_file(path: str) -> None:
+    """A model path must name a regular file: checked before anything opens it.
+
+    Raises
+    ------
+    DataError
+        Missing, a directory, or not a regular file (a FIFO would block the
+        command forever, a device or socket cannot hold a model).
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"model file {path!r} not found") from None
+    except (OSError, ValueError) as exc:  # a loop of links, a NUL byte
+        raise DataError(f"model file {path!r} cannot be opened ({getattr(exc, 'strerror', None) or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"model file {path!r} is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"model file {path!r} is not a regular file (a FIFO, socket or device); a model is a file")
 
 
 def model_format_for(path: str, requested: str | None) -> str:
@@ -78,10 +102,7 @@ def load_model(path: str, *, trust_pickle: bool = False, memory=None, n_jobs=Non
     from ..persistence import UntrustedPickleError, load_pipeline
     from ..persistence import load_model as library_load_model
 
-    if not os.path.exists(path):
-        raise DataError(f"model file {path!r} not found")
-    if os.path.isdir(path):
-        raise DataError(f"model file {path!r} is a directory")
+    check_model_file(path)
     settings = {"memory": memory, "n_jobs": n_jobs, "device": device or "cpu", "verbose": verbose}
     try:
         if path.lower().endswith(".safetensors") or is_safetensors(path):

@@ -10,7 +10,6 @@ done are read back) and goes on.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -87,18 +86,12 @@ def cache_folder(cache: str | None):
         yield tmp
 
 
-def read_table(path: str, id_column: str):
-    """The metadata CSV as a DataFrame (ids as text), or a DataError saying why not."""
-    import pandas as pd
-
-    if not os.path.isfile(path):
-        raise DataError(f"metadata file {path!r} not found")
-    try:
-        return pd.read_csv(path, dtype={id_column: str})
-    except pd.errors.EmptyDataError:
-        raise DataError(f"metadata file {path!r} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read metadata file {path!r} as CSV: {exc}") from None
+def option_names(text: str) -> str:
+    """A library message with the command's option names where it names keywords."""
+    text = text.replace("pass id_column= / label_column=", "pass --id-column / --label-column")
+    text = text.replace("id_column=", "--id-column").replace("label_column=", "--label-column")
+    text = text.replace("group_column=", "--group-column").replace("with group_column", "with --group-column")
+    return text.replace("allow_outside=True", "--allow-outside")
 
 
 def labelled_songs(args, group_column: str | None = None):
@@ -118,37 +111,41 @@ def labelled_songs(args, group_column: str | None = None):
                             label_column=args.label_column, extension=args.extension,
                             allow_outside=args.allow_outside, group_column=group_column)
     except DatasetError as exc:  # the library's hints name its keywords: name the options instead
-        text = str(exc).replace("pass id_column= / label_column=", "pass --id-column / --label-column")
-        text = text.replace("id_column=", "--id-column").replace("label_column=", "--label-column")
-        text = text.replace("group_column=", "--group-column").replace("with group_column", "with --group-column")
-        text = text.replace("allow_outside=True", "--allow-outside")
-        raise DatasetError(text.replace('on_error="skip"', "remove those rows"), exc.rows) from None
+        raise DatasetError(option_names(str(exc)).replace('on_error="skip"', "remove those rows"), exc.rows) from None
 
 
 def unlabelled_songs(args):
     """``(paths, failures)`` from ``--metadata`` and ``--audio-dir``, no label column needed.
 
     Rows whose file is missing or empty are not an error here: they come back as
-    ``failures``, ``(path, reason)`` each, and the other rows as ``paths``.
+    ``failures``, ``(path, reason)`` each (the reason names the row, numbered in
+    the table as given), and the other rows as ``paths``.  Rows that lead outside
+    ``--audio-dir`` refuse the whole table (one error listing every problem of
+    every row), unless ``args.skip_outside``: then they are failures too, their
+    files never opened.
     """
     from ..datasets import DatasetError, load_dataset
+    from ..datasets._table import read_csv_columns
 
     kwargs = dict(id_column=args.id_column, extension=args.extension, allow_outside=args.allow_outside)
-    df = read_table(args.metadata, args.id_column)
-    if args.id_column not in df.columns:
-        available = ", ".join(repr(str(c)) for c in df.columns) or "none"
-        raise DataError(f"{args.metadata!r} has no id column {args.id_column!r}; its columns are: {available} "
-                        "(pass --id-column to name it)")
+    try:  # the id column alone is read
+        df = read_csv_columns(args.metadata, {args.id_column: "id"}, [args.id_column], DataError)
+    except DataError as exc:
+        raise DataError(option_names(str(exc))) from None
     label_column = "__viral_sklearn_unused_label__"
     df = df.assign(**{label_column: 0})
     try:
         paths, _ = load_dataset(df, args.audio_dir, label_column=label_column, **kwargs)
         return paths, []
     except DatasetError as exc:
-        if not exc.rows:  # the table itself is wrong: empty ids, duplicates
-            raise DataError(str(exc).replace("the metadata table", repr(args.metadata))) from None
+        text = option_names(str(exc)).replace("the metadata table", repr(args.metadata))
+        if not exc.rows:  # the table itself is wrong: empty ids, rows naming one file
+            raise DataError(text) from None
+        if any(row["outside"] for row in exc.rows) and not getattr(args, "skip_outside", False):
+            raise DataError(f"{text}\nno predictions: pass --skip-outside to predict the other rows (those "
+                            "leading outside are left out, never opened)") from None
         bad = {row["row"] for row in exc.rows}
-        failures = [(row["path"], row["reason"]) for row in exc.rows]
+        failures = [(row["path"], f"{row['reason']} (row {row['row']})") for row in exc.rows]
     kept = df.iloc[[i for i in range(len(df)) if i not in bad]]
     paths = load_dataset(kept, args.audio_dir, label_column=label_column, **kwargs)[0] if len(kept) else []
     return paths, failures

@@ -8,6 +8,7 @@ from ._args import add_method_arg, add_song_args, check_method, positive_float
 from ._defaults import CHORUS_DEFAULTS
 from ._errors import EXIT_DATA, EXIT_OK
 from ._output import csv_text, emit, format_table
+from ._paths import check_output_file, check_output_folder
 from ._songs import SongSet, cache_folder, chorus_columns, map_keeping_failures, precheck_files
 
 __all__ = ["add_parser", "run"]
@@ -83,6 +84,9 @@ def run(args, console) -> int:
 
     params = {k: v for k, v in (("clip_length", args.clip_length), ("fallback", args.fallback)) if v is not None}
     params.update(check_method(args.method))
+    check_output_file(args.out, "--out")
+    check_output_folder(args.plot, "--plot")
+    check_output_folder(args.cache, "--cache")
     songs = SongSet(args.files)
     precheck_files(songs)
     items = [songs.paths[i] for i in songs.alive]

@@ -330,6 +330,9 @@ def add_parser(subparsers, parents):
 
 
 def run(args, console) -> int:
+    from ._paths import check_output_folder
+
+    check_output_folder(args.out, "--out")
     summary = run_demo(
         args.out, n_songs=args.n_songs, clip_length=args.clip_length, max_epochs=args.max_epochs,
         n_jobs=args.n_jobs, random_state=args.seed, difficulty=args.difficulty, progress=console.progress,

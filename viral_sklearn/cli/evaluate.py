@@ -7,8 +7,9 @@ import os
 
 from ._args import add_metadata_args, add_model_loading_args, add_song_args, resolve_device
 from ._errors import EXIT_DATA, EXIT_OK, DataError
-from ._model import load_model
+from ._model import check_model_file, load_model
 from ._output import emit, format_table
+from ._paths import check_output_folder
 from ._songs import SongSet, cache_folder, labelled_songs
 from .predict import predict_songs
 
@@ -119,6 +120,9 @@ def draw(y_true, proba, classes, folder: str) -> list[str]:
 def run(args, console) -> int:
     import numpy as np
 
+    check_output_folder(args.plots, "--plots")
+    check_output_folder(args.cache, "--cache")
+    check_model_file(args.model)
     paths, y = labelled_songs(args)
     songs = SongSet(paths)
     device = resolve_device(args.device)

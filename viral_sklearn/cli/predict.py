@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ._args import add_metadata_args, add_model_loading_args, add_song_args, resolve_device
 from ._errors import EXIT_DATA, EXIT_OK, UsageError
-from ._model import load_model
+from ._model import check_model_file, load_model
 from ._output import csv_text, emit
+from ._paths import check_output_file, check_output_folder
 from ._songs import SongSet, cache_folder, map_keeping_failures, precheck_files, unlabelled_songs
 
 __all__ = ["add_parser", "run", "predict_songs", "probability_columns"]
@@ -26,6 +27,9 @@ def add_parser(subparsers, parents):
     p.add_argument("model", metavar="MODEL", help="a model written by 'viral-sklearn train'")
     p.add_argument("files", nargs="*", metavar="FILE", help="audio files (or give --metadata and --audio-dir)")
     add_metadata_args(p, required=False, labels=False)
+    p.add_argument("--skip-outside", action="store_true",
+                   help="with --metadata: predict the other rows when some lead outside --audio-dir (those are "
+                        "listed as failures, never opened; without it such a table is refused)")
     p.add_argument("--out", metavar="CSV", help="write the CSV here instead of stdout")
     add_model_loading_args(p)
     add_song_args(p)
@@ -100,7 +104,10 @@ def rows_for(songs: SongSet, proba, chorus, classes) -> list[dict]:
 
 
 def run(args, console) -> int:
-    paths, failures = song_paths(args)
+    check_output_file(args.out, "--out")
+    check_output_folder(args.cache, "--cache")
+    paths, failures = song_paths(args)  # usage errors first
+    check_model_file(args.model)
     songs = SongSet([p for p, _ in failures] + paths)
     for i, (_, reason) in enumerate(failures):
         songs.fail(i, reason)

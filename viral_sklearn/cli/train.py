@@ -15,7 +15,8 @@ from ._args import (
 )
 from ._errors import EXIT_OK, DataError, UsageError
 from ._model import FORMATS, model_format_for, save_model
-from ._output import count_files, format_table
+from ._output import count_files, format_table, printable
+from ._paths import check_output_file, check_output_folder
 from ._songs import labelled_songs
 
 __all__ = ["add_parser", "run", "GRID_DEFAULTS"]
@@ -105,6 +106,24 @@ def _folds(args, counts: dict, groups=None) -> int | None:
     return k
 
 
+def classes_line(classes: list) -> str:
+    """What the model will say about these classes (sorted, as the classifier stores them).
+
+    Examples
+    --------
+    >>> classes_line(["hit", "miss"])
+    "classes 'hit', 'miss': p_viral (predict) and the ROC/PR curves (evaluate) are for 'miss', the second in sorted order"
+    >>> classes_line([0, 1, 2])
+    'classes 0, 1, 2: 3 classes, so predict writes one p_<label> column per class and evaluate gives no ROC-AUC/PR-AUC'
+    """
+    names = ", ".join(repr(c) for c in classes)
+    if len(classes) == 2:
+        return (f"classes {names}: p_viral (predict) and the ROC/PR curves (evaluate) are for {classes[1]!r}, the "
+                "second in sorted order")
+    return (f"classes {names}: {len(classes)} classes, so predict writes one p_<label> column per class and evaluate "
+            "gives no ROC-AUC/PR-AUC")
+
+
 def _history_line(clf) -> str:
     last = dict(clf.history[-1])
     parts = [f"train loss {last['train_loss']:.3f}"]
@@ -135,6 +154,8 @@ def run(args, console) -> int:
     from .._pipeline import make_viral_pipeline
 
     _check_options(args)
+    check_output_file(args.out, "--out")  # before an hour of training, not after
+    check_output_folder(args.cache, "--cache")
     fmt = model_format_for(args.out, args.format)
     method = check_method(args.method)
     device = resolve_device(args.device)
@@ -217,7 +238,8 @@ def run(args, console) -> int:
                         f"chorus window {pipe.named_steps['chorus'].clip_length:g} s")
     out_lines.append(_history_line(clf))
     out_lines.append(f"time: features {t_features:.1f} s, training {t_fit:.1f} s")
+    out_lines.append(classes_line(list(counts)))
     save_model(pipe, args.out, fmt)
     out_lines.append(f"model saved: {args.out} ({fmt})")
-    print("\n".join(out_lines), flush=True)
+    print(printable("\n".join(out_lines)), flush=True)
     return EXIT_OK

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Sequence
-
 import numpy as np
 
 from ..audio import AudioLoadError, audio_info
 from ..audio._decode import _check_file
+from ._table import MAX_ID_LENGTH, label_problems, missing_columns_text, read_csv_columns, rows_text, summary
 
 __all__ = ["DatasetError", "load_dataset"]
 
@@ -20,8 +19,11 @@ class DatasetError(ValueError):
     Attributes
     ----------
     rows : list of dict
-        For errors about files: one ``{"row", "id", "path", "reason"}`` per bad row
-        (rows numbered from 0, as ``DataFrame.iloc``); empty otherwise.
+        For errors about files: one ``{"row", "id", "path", "reason", "outside"}``
+        per bad row, all of them (rows numbered from 0 in the table given, as
+        ``DataFrame.iloc``; ``outside`` is True for a row refused because it
+        leads outside ``audio_dir``, whose file was not looked at); empty
+        otherwise.  The message lists the first 20 and counts the rest.
     """
 
     def __init__(self, message: str, rows: list | None = None):
@@ -36,11 +38,6 @@ class DatasetError(ValueError):
 _AUDIO_EXTENSIONS = frozenset(
     ".mp3 .wav .flac .ogg .oga .opus .m4a .mp4 .aac .aif .aiff .aifc .wma .webm .mka .caf .au .w64".split()
 )
-
-
-def _rows_text(rows: Sequence[int]) -> str:
-    rows = list(rows)
-    return ("row " if len(rows) == 1 else "rows ") + ", ".join(str(r) for r in rows)
 
 
 def _is_empty(value) -> bool:
@@ -82,23 +79,58 @@ def _labels_array(values: list) -> np.ndarray:
     return arr
 
 
-def _outside_reason(song_id: str, path: str, audio_dir: str, root: str) -> str | None:
-    """Why ``path`` (``audio_dir`` joined with the id's file name) resolves outside
-    ``root`` (``audio_dir`` resolved), or None when it stays inside."""
+def _resolve(path: str) -> str | Exception:
+    """``os.path.realpath(path)``, or the exception that prevents it (a NUL byte)."""
     try:
-        real = os.path.realpath(path)
-        inside = os.path.commonpath([root, real]) == root
-    except (ValueError, OSError) as exc:  # a NUL byte, or paths on different drives
-        return f"cannot be resolved inside audio_dir ({exc})"
-    if inside:
-        return None
-    if os.path.isabs(song_id):
-        return f"an absolute path, outside audio_dir (resolves to {real!r})"
-    lexical = os.path.abspath(path)
-    folder = os.path.abspath(audio_dir)
-    if os.path.commonpath([folder, lexical]) != folder:
-        return f"'..' leads outside audio_dir (resolves to {real!r})"
-    return f"a symbolic link leads outside audio_dir (to {real!r})"
+        return os.path.realpath(path)
+    except (ValueError, OSError) as exc:
+        return exc
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _outside_reason(song_id: str, path: str, folder: str, root: str) -> tuple[str | None, str | Exception | None]:
+    """Why ``path`` (``audio_dir`` joined with the id's file name) lies outside
+    ``folder`` (``audio_dir`` made absolute; ``root``: resolved), or None when it
+    stays inside; and the path resolved (None when it is refused on its text
+    alone: ``..`` or an absolute path, whose links are never followed)."""
+    if "\0" in path:
+        return "cannot be resolved inside audio_dir (a NUL character)", None
+    lexical = os.path.normpath(os.path.abspath(path))
+    if not _within(lexical, folder):
+        if os.path.isabs(song_id):
+            return f"an absolute path, outside audio_dir (resolves to {lexical!r})", None
+        return f"'..' leads outside audio_dir (resolves to {lexical!r})", None
+    real = _resolve(path)
+    if isinstance(real, Exception):
+        return f"cannot be resolved inside audio_dir ({real})", real
+    if not _within(real, root):
+        return f"a symbolic link leads outside audio_dir (to {real!r})", real
+    return None, real
+
+
+def _refuse_duplicates(source, id_column, ids, labels, paths, real, skip) -> None:
+    """Rows naming one file (``a``, ``a.mp3``, ``./a``, ``sub/../a``, a link to it) are
+    refused; rows in ``skip`` (refused as outside) are left out."""
+    seen: dict[str, list[int]] = {}
+    for i, (path, resolved) in enumerate(zip(paths, real)):
+        if i in skip:
+            continue
+        key = resolved if isinstance(resolved, str) else os.path.normpath(os.path.abspath(path))
+        seen.setdefault(key, []).append(i)
+    dups = [rows for rows in seen.values() if len(rows) > 1]
+    if not dups:
+        return
+    lines = []
+    for rows in dups:
+        names = ", ".join(repr(ids[i]) for i in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        distinct = list(dict.fromkeys(repr(labels[i]) for i in rows))
+        conflict = f", with conflicting labels {', '.join(distinct[:5])}" if len(distinct) > 1 else ""
+        lines.append(f"  {rows_text(rows)} ({id_column} {names}) name one file, {paths[rows[0]]!r}{conflict}")
+    raise DatasetError(f"{source}: {_count(len(dups), 'file is', 'files are')} named by several rows; each song "
+                       f"must appear once:\n{summary(lines, what='files')}")
 
 
 def load_dataset(
@@ -157,7 +189,13 @@ def load_dataset(
         ``os.path.join(audio_dir, id + extension)`` for each kept row, in order.
     labels : np.ndarray, shape (len(paths),)
         The label column's values, type kept: ints, bools (dtype bool) or
-        strings.
+        strings.  Any number of classes: every distinct value is one
+        (:class:`~viral_sklearn.LSTMClassifier` learns them all).  For two
+        classes, the sorted order decides which is "positive" (the second:
+        ``1``, ``True``, or the later string, e.g. ``"miss"`` after ``"hit"``),
+        the one whose probability ``predict_proba[:, 1]`` and the command's
+        ``p_viral`` give.  Infinite numbers and a mix of kinds (numbers with
+        text, from a DataFrame) are refused.
     groups : np.ndarray, shape (len(paths),)
         Only with ``group_column``: the group of each kept row.
 
@@ -165,8 +203,11 @@ def load_dataset(
     ------
     DatasetError
         Always (whatever ``on_error``): a missing id or label column, an empty
-        table, empty id or label cells, duplicate ids, ids resolving outside
-        ``audio_dir`` (unless ``allow_outside=True``).  With ``on_error="raise"``:
+        table, empty id or label cells, ids longer than 4096 characters,
+        infinite or mixed labels, several rows naming one file (compared
+        resolved: ``a``, ``a.mp3``, ``./a`` and ``sub/../a`` are one file),
+        ids resolving outside ``audio_dir`` (unless ``allow_outside=True``;
+        then the rows without a usable file are listed too).  With ``on_error="raise"``:
         any row without a usable file; with ``"skip"``: when no row is left.
         With ``group_column``: a missing group column or empty group cells.
         Rows are numbered from 0 in table order (``DataFrame.iloc``; in a CSV
@@ -176,35 +217,24 @@ def load_dataset(
 
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    roles = {id_column: "id", label_column: "label"}
+    if group_column is not None:
+        roles.setdefault(group_column, "group")
     if isinstance(metadata, pd.DataFrame):
         df = metadata
         source = "the metadata table"
+        message = missing_columns_text(source, roles, df.columns)
+        if message is not None:
+            raise DatasetError(message)
     elif isinstance(metadata, (str, os.PathLike)):
         path = os.fspath(metadata)
         source = repr(path)
-        if not os.path.isfile(path):
-            raise DatasetError(f"metadata file {path!r} not found")
-        try:
-            text = {id_column: str} if group_column is None else {id_column: str, group_column: str}
-            df = pd.read_csv(path, dtype=text)  # ids (and groups) stay text: '007' is not 7
-        except pd.errors.EmptyDataError:
-            raise DatasetError(f"metadata file {path!r} is empty") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"cannot read metadata file {path!r} as CSV: {exc}") from None
+        # only the columns used are read; ids (and groups) stay text: '007' is not 7
+        df = read_csv_columns(path, roles, [id_column, group_column], DatasetError)
     else:
         raise TypeError(f"metadata must be a CSV path or a pandas DataFrame, got {type(metadata).__name__}")
     audio_dir = os.fspath(audio_dir)
 
-    # ---- columns ---------------------------------------------------------------
-    roles = {id_column: "id", label_column: "label"}
-    if group_column is not None:
-        roles.setdefault(group_column, "group")
-    missing = [c for c in roles if c not in df.columns]
-    if missing:
-        what = " and ".join(f"no {roles[c]} column {c!r}" for c in missing)
-        available = ", ".join(repr(str(c)) for c in df.columns) or "none"
-        options = " / ".join(f"{roles[c]}_column=" for c in missing)
-        raise DatasetError(f"{source} has {what}; its columns are: {available} (pass {options} to name them)")
     if len(df) == 0:
         raise DatasetError(f"{source} has no rows")
 
@@ -212,33 +242,33 @@ def load_dataset(
     labels_raw = df[label_column].tolist()
 
     # ---- empty cells and duplicates (never skipped: the table itself is wrong) ----
+    long_ids = [i for i, v in enumerate(ids_raw) if len(str(v)) > MAX_ID_LENGTH]
+    if long_ids:  # refused before anything copies or resolves them
+        raise DatasetError(f"{source}: the {id_column!r} of {rows_text(long_ids)} is longer than {MAX_ID_LENGTH} "
+                           "characters, longer than any file path")
     empty_ids = [i for i, v in enumerate(ids_raw) if _is_empty(v)]
     if empty_ids:
         raise DatasetError(
-            f"{source}: empty {id_column!r} {'cell' if len(empty_ids) == 1 else 'cells'} in {_rows_text(empty_ids)}"
+            f"{source}: empty {id_column!r} {'cell' if len(empty_ids) == 1 else 'cells'} in {rows_text(empty_ids)}"
         )
     ids = [str(v).strip() for v in ids_raw]
     empty_labels = [i for i, v in enumerate(labels_raw) if _is_empty(v)]
     if empty_labels:
         raise DatasetError(
             f"{source}: empty {label_column!r} {'cell' if len(empty_labels) == 1 else 'cells'} in "
-            f"{_rows_text(empty_labels)}; every song needs a label"
+            f"{rows_text(empty_labels)}; every song needs a label"
         )
+    problems = label_problems(labels_raw)
+    if problems:
+        raise DatasetError(f"{source}: unusable {label_column!r} values:\n" + summary(["  " + p for p in problems]))
     groups_raw = df[group_column].tolist() if group_column is not None else None
     if groups_raw is not None:
         empty_groups = [i for i, v in enumerate(groups_raw) if _is_empty(v)]
         if empty_groups:
             raise DatasetError(
                 f"{source}: empty {group_column!r} {'cell' if len(empty_groups) == 1 else 'cells'} in "
-                f"{_rows_text(empty_groups)}; with group_column every song needs a group"
+                f"{rows_text(empty_groups)}; with group_column every song needs a group"
             )
-    seen: dict[str, list[int]] = {}
-    for i, song_id in enumerate(ids):
-        seen.setdefault(song_id, []).append(i)
-    dups = {k: v for k, v in seen.items() if len(v) > 1}
-    if dups:
-        listing = "; ".join(f"{k!r} ({_rows_text(v)})" for k, v in dups.items())
-        raise DatasetError(f"{source}: duplicate {id_column!r} values, each song must appear once: {listing}")
 
     # ---- files ---------------------------------------------------------------------
     ext = (extension or "").strip()
@@ -248,35 +278,50 @@ def load_dataset(
     for song_id in ids:
         has_ext = os.path.splitext(song_id)[1].lower() in _AUDIO_EXTENSIONS
         paths.append(os.path.join(audio_dir, song_id if has_ext or not ext else song_id + ext))
-
-    if not allow_outside:  # before any file is looked at
-        root = os.path.realpath(audio_dir)
-        outside = []
+    outside = []
+    if allow_outside:
+        real = [_resolve(path) for path in paths]
+    else:  # before any file is looked at
+        real = []
+        folder, root = os.path.normpath(os.path.abspath(audio_dir)), os.path.realpath(audio_dir)
         for i, (song_id, path) in enumerate(zip(ids, paths)):
-            reason = _outside_reason(song_id, path, audio_dir, root)
+            reason, resolved = _outside_reason(song_id, path, folder, root)
+            real.append(resolved)
             if reason is not None:
-                outside.append({"row": i, "id": song_id, "path": path, "reason": reason})
-        if outside:
-            listing = "\n".join(f"  row {b['row']}, id {b['id']!r}: {b['reason']}" for b in outside)
-            raise DatasetError(
-                f"{len(outside)} of {_count(len(ids), 'row', 'rows')} of {source} "
-                f"{'names a file' if len(outside) == 1 else 'name files'} outside audio_dir {audio_dir!r}; "
-                "a table may only name files in its audio folder (pass allow_outside=True if you trust it):\n"
-                f"{listing}",
-                rows=outside,
-            )
+                outside.append({"row": i, "id": song_id, "path": path, "reason": reason, "outside": True})
+    refused = {b["row"] for b in outside}
+    _refuse_duplicates(source, id_column, ids, labels_raw, paths, real, skip=refused)
 
     bad = []
     for i, (song_id, path) in enumerate(zip(ids, paths)):
+        if i in refused:  # never opened, nor looked at
+            continue
         try:
             _check_file(path)
             if check_audio:
                 audio_info(path)
         except AudioLoadError as exc:
-            bad.append({"row": i, "id": song_id, "path": path, "reason": exc.reason})
+            bad.append({"row": i, "id": song_id, "path": path, "reason": exc.reason, "outside": False})
+
+    def file_listing(rows):
+        return summary([f"  row {b['row']}, id {b['id']!r}: {b['path']!r}: {b['reason']}" for b in rows])
+
+    if outside:
+        listing = summary([f"  row {b['row']}, id {b['id']!r}: {b['reason']}" for b in outside])
+        also = ""
+        if bad:
+            also = (f"\nand {_count(len(bad), 'other row has', 'other rows have')} no usable audio file:\n"
+                    f"{file_listing(bad)}")
+        raise DatasetError(
+            f"{len(outside)} of {_count(len(ids), 'row', 'rows')} of {source} "
+            f"{'names a file' if len(outside) == 1 else 'name files'} outside audio_dir {audio_dir!r}; "
+            "a table may only name files in its audio folder (pass allow_outside=True if you trust it):\n"
+            f"{listing}{also}",
+            rows=sorted(outside + bad, key=lambda b: b["row"]),
+        )
     if bad:
         n, n_ok = len(ids), len(ids) - len(bad)
-        listing = "\n".join(f"  row {b['row']}, id {b['id']!r}: {b['path']!r}: {b['reason']}" for b in bad)
+        listing = file_listing(bad)
         if on_error == "raise" or n_ok == 0:
             hint = (
                 'fix or remove them, or pass on_error="skip" to drop them'

@@ -17,7 +17,9 @@ Nothing here interprets what the tensors mean; :mod:`._network` does.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import stat
 import struct
@@ -29,7 +31,7 @@ import numpy as np
 from ._errors import ModelFormatError
 from ._format import MAX_HEADER_SIZE
 
-__all__ = ["Container", "TensorEntry", "read_container", "read_tensors", "sniff", "strict_json"]
+__all__ = ["Container", "TensorEntry", "open_regular", "read_container", "read_tensors", "sniff", "strict_json"]
 
 #: safetensors dtype -> (numpy dtype or None when numpy has none, bytes per item)
 _DTYPES = {
@@ -100,15 +102,43 @@ def _unique_keys(pairs):
     return out
 
 
+#: the longest integer literal read (a 64-bit integer has at most 20 digits)
+_MAX_DIGITS = 40
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 and -1e999 overflow to infinity
+        raise ValueError(f"the number {text[:40]} is not finite")
+    return value
+
+
 def strict_json(text: str):
-    """``json.loads`` refusing NaN/Infinity and duplicate keys (both are ambiguous)."""
-    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    """``json.loads`` refusing NaN/Infinity (also written as ``1e999``), integers of
+    more than 40 digits and duplicate keys (all ambiguous, or costly to handle)."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int,
+                      object_pairs_hook=_unique_keys)
 
 
-def _open_regular(path: str):
+def open_regular(path: str):
     """Open ``path`` for reading if it is a regular file (a FIFO or a device is refused
-    without blocking on it); returns the file and its size."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    without blocking on it); returns the file and its size.
+
+    A missing file raises FileNotFoundError; any other failure to open (a socket,
+    a loop of symbolic links, no permission) a ModelFormatError naming the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise _error(path, f"cannot be opened ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -119,13 +149,22 @@ def _open_regular(path: str):
         raise
 
 
+@contextlib.contextmanager
+def _read_errors(path: str):
+    """A failing read (``/proc/self/mem`` is a regular file that cannot be read) as a ModelFormatError."""
+    try:
+        yield
+    except OSError as exc:
+        raise _error(path, f"cannot be read ({exc.strerror or exc})") from None
+
+
 def sniff(path: str) -> str:
     """``"safetensors"``, ``"pickle"`` (a pickle or a joblib file, maybe compressed) or ``"unknown"``.
 
     Reads the first 16 bytes only.
     """
-    fh, _ = _open_regular(path)
-    with fh:
+    fh, _ = open_regular(path)
+    with fh, _read_errors(path):
         head = fh.read(16)
     if len(head) >= 9 and head[8:9] == b"{":
         return "safetensors"
@@ -150,16 +189,16 @@ def _entry(path: str, name: str, raw) -> TensorEntry:
     if not isinstance(raw, dict) or set(raw) != {"dtype", "shape", "data_offsets"}:
         raise _error(path, f"{where}: expected exactly dtype, shape and data_offsets, got {raw!r}"[:400])
     dtype, shape, offsets = raw["dtype"], raw["shape"], raw["data_offsets"]
-    if dtype not in _DTYPES:
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise _error(path, f"{where}: unknown dtype {dtype!r}"[:400])
     if (
         not isinstance(shape, list)
         or len(shape) > _MAX_NDIM
-        or not all(type(d) is int and d >= 0 for d in shape)
+        or not all(type(d) is int and 0 <= d < 2**63 for d in shape)
     ):
         raise _error(path, f"{where}: shape must be a list of at most {_MAX_NDIM} non-negative ints, "
                            f"got {shape!r}"[:400])
-    if not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int and o >= 0 for o in offsets):
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int and 0 <= o < 2**63 for o in offsets):
         raise _error(path, f"{where}: data_offsets must be two non-negative ints, got {offsets!r}"[:400])
     begin, end = offsets
     numel = 1
@@ -188,8 +227,8 @@ def read_container(path: str, *, max_file_size: int) -> Container:
         malformed, overlap, leave gaps, or describe more (truncated file) or
         fewer (trailing bytes) bytes than the file holds.
     """
-    fh, size = _open_regular(path)
-    with fh:
+    fh, size = open_regular(path)
+    with fh, _read_errors(path):
         if size > max_file_size:
             raise _error(
                 path,
@@ -241,8 +280,8 @@ def read_tensors(container: Container, names) -> dict:
     Only numeric dtypes numpy knows are read; the caller checks dtypes first.
     """
     out = {}
-    fh, _ = _open_regular(container.path)
-    with fh:
+    fh, _ = open_regular(container.path)
+    with fh, _read_errors(container.path):
         for name in names:
             entry = container.tensors[name]
             np_dtype = _DTYPES[entry.dtype][0]

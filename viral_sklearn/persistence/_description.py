@@ -138,7 +138,7 @@ def _step(path: str, entry, *, legacy: bool, last: bool) -> StepSpec:
     if not isinstance(entry, dict):
         raise _error(path, f"invalid step entry {_short(entry)}")
     kind, name = entry.get("type"), entry.get("name")
-    if kind not in STEP_TYPES:
+    if not isinstance(kind, str) or kind not in STEP_TYPES:
         raise _error(path, f"unknown step type {_short(kind)} (allowed: {', '.join(sorted(STEP_TYPES))})")
     reserved = set(Pipeline([]).get_params(deep=False))
     if not isinstance(name, str) or not _NAME.fullmatch(name) or "__" in name or name in reserved:
@@ -226,7 +226,7 @@ def _check_scalar(path: str, where: str, key: str, value) -> None:
             raise _error(path, f"{where}: parameter {key!r} is out of the 64-bit integer range")
         return
     if isinstance(value, float):
-        return  # strict JSON has no NaN or infinity
+        return  # strict_json refuses NaN and infinity, however written
     if isinstance(value, str):
         if len(value) > _MAX_STRING:
             raise _error(path, f"{where}: parameter {key!r} is a string of {len(value)} characters")

@@ -7,7 +7,8 @@ import warnings
 
 from sklearn.pipeline import Pipeline
 
-from ._container import read_container, sniff
+from ._bounds import check_bounds
+from ._container import open_regular, read_container, sniff
 from ._description import read_description
 from ._errors import ModelFormatError, UntrustedPickleError
 from ._format import MAX_FILE_SIZE
@@ -87,6 +88,7 @@ def load_pipeline(
     _, specs = read_description(path, container.metadata)
     song_specs, clf_spec = specs[:-1], specs[-1]
     network = check_network(path, clf_spec, container)
+    check_bounds(path, specs, network)
     stray = sorted(set(container.tensors) - set(network["tensors"]))
     if stray:
         raise ModelFormatError(f"{path!r}: tensor(s) {stray[:10]} belong to no classifier step")
@@ -200,5 +202,7 @@ def load_model(
         )
     import joblib
 
-    model = joblib.load(path)
+    fh, _ = open_regular(path)  # the file sniffed, not whatever a FIFO put at its path since
+    with fh:
+        model = joblib.load(fh)
     return _apply_machine_settings(model, memory=memory, n_jobs=n_jobs, device=device, verbose=verbose)

@@ -70,10 +70,10 @@ def _classes(path: str, spec: StepSpec, n_classes: int) -> np.ndarray:
     checks = {
         "bool": lambda v: isinstance(v, bool),
         "int": lambda v: isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**63,
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 2**1023,
         "str": lambda v: isinstance(v, str) and len(v) <= 1000,
     }
-    if kind not in checks:
+    if not isinstance(kind, str) or kind not in checks:
         raise _error(path, f"{where}: unknown dtype {str(kind)[:40]!r}")
     if not all(checks[kind](v) for v in values):
         raise _error(path, f"{where}: values are not all of dtype {kind}")
