@@ -291,6 +291,17 @@ def _render_hook(sec: _Section, kit, length, beat, notes):
         sec.note(s, d, m + 12, "hook", 0.11, (0.6, 0.9), attack=0.003, release=0.03, decay=0.25)
 
 
+def _render_cue(sec: _Section, kit, length, beat, notes, timeline, rising):
+    """The hook (``rising`` None) or the order cue: an arpeggio over ``timeline``, rising or falling."""
+    if rising is None:
+        _render_hook(sec, kit, length, beat, notes)
+        return
+    from ._difficulty import arpeggio
+
+    for s, d, m in arpeggio(timeline, beat, length, rising=rising):
+        sec.note(s, d, m, "hook", 0.14, (0.6, 0.9), attack=0.003, release=0.03, decay=0.25)
+
+
 def _section_minimums(beat: float, n_verses: int, chorus_length: float) -> np.ndarray:
     """Shortest intro, verses, bridge (whole beats) and outro, in seconds."""
     scale = min(1.0, chorus_length / 8.0)
@@ -341,7 +352,7 @@ def _allocate(rng, order, duration, chorus_dur, beat, chorus_length) -> dict:
 
 
 def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_length, sample_rates,
-                verse_hook_rate, hook=None, artist=None, noise=None) -> tuple[np.ndarray, int, dict]:
+                verse_hook_rate, hook=None, artist=None, noise=None, order=None) -> tuple[np.ndarray, int, dict]:
     """Render one song: (samples (n, 2) float32, sample rate, truth).
 
     ``hook``: ``(chorus gain, song gain)``, the hook's gain in the chorus and
@@ -349,6 +360,8 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     the gain is label-free); ``None`` is ``(label, 1.0)``, the default corpus.
     ``artist``: an :class:`~._difficulty.Artist` whose sound the song shares.
     ``noise``: ``(rng, dB)`` of a background hiss added after normalization.
+    ``order``: ``(chorus rising, decoy rising)``: the hook is the order cue
+    (:func:`~._difficulty.arpeggio`) instead of the shaker and the doubled melody.
     """
     chorus_gain, song_gain = (float(label), 1.0) if hook is None else hook
     sr = int(rng.choice(sample_rates))
@@ -441,7 +454,7 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
             layer = _Section(n, sr, tables)
-            _render_hook(layer, kit, length, beat, notes)
+            _render_cue(layer, kit, length, beat, notes, tl, None if order is None else order[0])
             plain, layer = finish(sec), finish(layer)
             hooked = plain + np.float32(song_gain) * layer
             played = plain + np.float32(chorus_gain) * layer
@@ -456,11 +469,12 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
             if name in verse_hooks:  # the decoy, in either class
+                rising = None if order is None else order[1]
                 if song_gain == 1.0:
-                    _render_hook(sec, kit, length, beat, notes)
+                    _render_cue(sec, kit, length, beat, notes, tl, rising)
                 else:
                     layer = _Section(n, sr, tables)
-                    _render_hook(layer, kit, length, beat, notes)
+                    _render_cue(layer, kit, length, beat, notes, tl, rising)
                     sec.buf += np.float32(song_gain) * layer.buf
         elif name == "bridge":
             bkey = (key + int(rng.choice([2, 5, 7]))) % 12  # a different key
@@ -619,6 +633,15 @@ def make_songs(
           easy       1.0          0              0               0            None       0
           medium     0.5          4              0.15            0.05         -45        0.75
           hard       0.35         6              0.3             0.1          -40        1.5
+          temporal   0.5          3              0               0            -45        0
+
+      ``"temporal"`` also sets ``order_cue=True``: the label is no longer the
+      hook's presence but its *order*.  Every chorus of either class carries
+      an arpeggio of 8th notes over its chords (root, third, fifth, octave,
+      two octaves up), rising in label-1 songs and falling in label-0 songs;
+      decoy verses carry it in a random direction.  Both directions play the
+      same notes for the same time, so statistics pooled over time carry no
+      label by construction; the truth's ``cue_order`` names the direction.
 
     * **Artists.**  With ``n_artists``, the songs are shared out among that
       many artists (as evenly as possible, at random).  An artist's songs
@@ -665,11 +688,11 @@ def make_songs(
     verse_hook_rate : float, default=0.25
         Probability that a verse (of either class) carries the hook as a decoy;
         0 keeps the hook out of the verses.
-    difficulty : None, {"easy", "medium", "hard"} or dict, default=None
+    difficulty : None, {"easy", "medium", "hard", "temporal"} or dict, default=None
         How hard the task is (see the generative story); a dict sets some
         knobs (``hook_gain``, ``hook_jitter_db``, ``false_hook_rate``,
-        ``label_noise``, ``noise_db``, ``artist_effect``) over the "easy"
-        ones.  ``None`` and ``"easy"`` make the default corpus, bit for bit.
+        ``label_noise``, ``noise_db``, ``artist_effect``, ``order_cue``) over
+        the "easy" ones.  ``None`` and ``"easy"`` make the default corpus, bit for bit.
         ``form="short"`` only.
     n_artists : int or None, default=None
         Share the songs out among this many artists (1 to ``n_songs``), who
@@ -804,10 +827,14 @@ def make_songs(
         level = knobs["hook_gain"] * 10.0 ** (rng.normal(0.0, knobs["hook_jitter_db"]) / 20.0)
         false_hook = rng.random() < knobs["false_hook_rate"]
         chorus = level if audio_labels[i] == 1 else (0.5 * level if false_hook else 0.0)
+        order = None
+        if knobs["order_cue"]:  # every chorus plays the cue; its direction is the label
+            chorus, order = level, (bool(audio_labels[i] == 1), bool(rng.random() < 0.5))
         return {
             "hook": (float(chorus), float(level)),
             "artist": None if artists is None else artists[artist_of[i]],
             "noise": None if knobs["noise_db"] is None else (rng, knobs["noise_db"]),
+            "order": order,
         }
 
     def one_song(i: int) -> dict:
@@ -827,6 +854,8 @@ def make_songs(
                 sample_rates=rates, verse_hook_rate=float(verse_hook_rate), **hard,
             )
             extra["hook_gain"] = float(hard["hook"][0]) if hard else float(audio_labels[i])
+            if hard and hard["order"] is not None:
+                extra["cue_order"] = "rising" if hard["order"][0] else "falling"
             if artists is not None:
                 extra["artist"] = hard["artist"].name
         song_id = f"song_{i:0{width}d}"
