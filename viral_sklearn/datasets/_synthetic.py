@@ -352,7 +352,7 @@ def _allocate(rng, order, duration, chorus_dur, beat, chorus_length) -> dict:
 
 
 def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_length, sample_rates,
-                verse_hook_rate, hook=None, artist=None, noise=None, order=None) -> tuple[np.ndarray, int, dict]:
+                verse_hook_rate, hook=None, artist=None, noise=None, cue_order=None) -> tuple[np.ndarray, int, dict]:
     """Render one song: (samples (n, 2) float32, sample rate, truth).
 
     ``hook``: ``(chorus gain, song gain)``, the hook's gain in the chorus and
@@ -360,7 +360,7 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     the gain is label-free); ``None`` is ``(label, 1.0)``, the default corpus.
     ``artist``: an :class:`~._difficulty.Artist` whose sound the song shares.
     ``noise``: ``(rng, dB)`` of a background hiss added after normalization.
-    ``order``: ``(chorus rising, decoy rising)``: the hook is the order cue
+    ``cue_order``: ``(chorus rising, decoy rising)``: the hook is the order cue
     (:func:`~._difficulty.arpeggio`) instead of the shaker and the doubled melody.
     """
     chorus_gain, song_gain = (float(label), 1.0) if hook is None else hook
@@ -454,7 +454,7 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
             layer = _Section(n, sr, tables)
-            _render_cue(layer, kit, length, beat, notes, tl, None if order is None else order[0])
+            _render_cue(layer, kit, length, beat, notes, tl, None if cue_order is None else cue_order[0])
             plain, layer = finish(sec), finish(layer)
             hooked = plain + np.float32(song_gain) * layer
             played = plain + np.float32(chorus_gain) * layer
@@ -469,7 +469,7 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
             if name in verse_hooks:  # the decoy, in either class
-                rising = None if order is None else order[1]
+                rising = None if cue_order is None else cue_order[1]
                 if song_gain == 1.0:
                     _render_cue(sec, kit, length, beat, notes, tl, rising)
                 else:
@@ -827,14 +827,14 @@ def make_songs(
         level = knobs["hook_gain"] * 10.0 ** (rng.normal(0.0, knobs["hook_jitter_db"]) / 20.0)
         false_hook = rng.random() < knobs["false_hook_rate"]
         chorus = level if audio_labels[i] == 1 else (0.5 * level if false_hook else 0.0)
-        order = None
+        cue_order = None
         if knobs["order_cue"]:  # every chorus plays the cue; its direction is the label
-            chorus, order = level, (bool(audio_labels[i] == 1), bool(rng.random() < 0.5))
+            chorus, cue_order = level, (bool(audio_labels[i] == 1), bool(rng.random() < 0.5))
         return {
             "hook": (float(chorus), float(level)),
             "artist": None if artists is None else artists[artist_of[i]],
             "noise": None if knobs["noise_db"] is None else (rng, knobs["noise_db"]),
-            "order": order,
+            "cue_order": cue_order,
         }
 
     def one_song(i: int) -> dict:
@@ -854,8 +854,8 @@ def make_songs(
                 sample_rates=rates, verse_hook_rate=float(verse_hook_rate), **hard,
             )
             extra["hook_gain"] = float(hard["hook"][0]) if hard else float(audio_labels[i])
-            if hard and hard["order"] is not None:
-                extra["cue_order"] = "rising" if hard["order"][0] else "falling"
+            if hard and hard["cue_order"] is not None:
+                extra["cue_order"] = "rising" if hard["cue_order"][0] else "falling"
             if artists is not None:
                 extra["artist"] = hard["artist"].name
         song_id = f"song_{i:0{width}d}"
