@@ -9,8 +9,8 @@ sound (drum kit, instrument timbres, brightness, tempo) and its own share of
 hits, the confound that grouped cross-validation is for.
 
 ``difficulty="temporal"`` (the ``order_cue`` knob) moves the label into time
-order alone: every chorus, of either class, carries the same arpeggio over its
-chords, rising in label-1 songs and falling in label-0 songs.  The two classes
+order alone: every chorus, of either class, carries the same arpeggio (:func:`arpeggio`),
+rising in label-1 songs and falling in label-0 songs.  The two classes
 play the same notes for the same time at the same level, so any statistic
 pooled over time (per-band mean, standard deviation, percentiles) has the same
 distribution in both classes by construction; only the order tells them apart.
@@ -177,19 +177,18 @@ def add_noise(audio: np.ndarray, rng: np.random.Generator, noise_db: float) -> n
 
 
 def arpeggio(timeline, beat: float, length: float, *, rising: bool) -> list[tuple]:
-    """The order cue: 8th notes cycling root, third, fifth, octave of each chord (two octaves up),
-    upward when ``rising``, else downward; list of ``(start, dur, midi)`` over ``length`` s.
+    """The order cue: the first chord's triad two octaves up in 8th notes, cycling
+    root, third, fifth when ``rising``, else fifth, third, root; list of ``(start, dur, midi)``.
 
-    Only whole runs of four notes are played (the rest of a chord is a rest),
-    so both directions play every note of a chord equally often, for the same
-    time: only their order differs.
+    Built so that only the order differs between the directions: whole runs of
+    six notes (three beats, the rest is silent), so each note falls on and off
+    the beat equally often in both; each note lasts 70% of its step, so notes
+    never overlap; and the cycle's steps join the same pairs of notes either way
+    (root-third, third-fifth, fifth-root).
     """
     step = beat / 2
-    notes = []
-    for start, end, chord in timeline:
-        pitches = [m + 24 for m in chord] + [chord[0] + 36]
-        if not rising:
-            pitches = pitches[::-1]
-        runs = int(np.floor((min(end, length) - start) / (4 * step) + 1e-9))
-        notes += [(start + k * step, step, pitches[k % 4]) for k in range(4 * runs)]
-    return notes
+    pitches = [m + 24 for m in timeline[0][2]]
+    if not rising:
+        pitches = pitches[::-1]
+    n = 6 * int(np.floor(length / (6 * step) + 1e-9))
+    return [(k * step, 0.7 * step, pitches[k % 3]) for k in range(n)]

@@ -459,6 +459,10 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             hooked = plain + np.float32(song_gain) * layer
             played = plain + np.float32(chorus_gain) * layer
             peak = max(peak, float(np.abs(plain).max()), float(np.abs(hooked).max()), float(np.abs(played).max()))
+            if cue_order is not None:  # the other direction's peak too: a gain free of the label
+                other = _Section(n, sr, tables)
+                _render_cue(other, kit, length, beat, notes, tl, not cue_order[0])
+                peak = max(peak, float(np.abs(plain + np.float32(chorus_gain) * finish(other)).max()))
             rendered[name] = played
             continue
         if name.startswith("verse"):
