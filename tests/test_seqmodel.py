@@ -138,7 +138,8 @@ def test_each_network_option_changes_what_it_should():
     base = dict(max_epochs=1, random_state=0, train_split=None, module__hidden_size=8)
     plain = LSTMClassifier(**base).fit(X, y).module_
     assert plain.readout.kind == "attention" and plain.readout.score is not None  # the default
-    assert plain.front is None and not plain.lstm.bidirectional and plain.dropout.p == 0.2
+    assert plain.front.conv.out_channels == 32 and not plain.lstm.bidirectional and plain.dropout.p == 0.2
+    assert LSTMClassifier(**base, module__conv_channels=0).fit(X, y).module_.front is None
     last = LSTMClassifier(**base, module__readout="last").fit(X, y).module_
     assert last.readout.kind == "last" and last.readout.score is None
     bi = LSTMClassifier(**base, module__bidirectional=True).fit(X, y).module_
@@ -154,7 +155,8 @@ def test_each_network_option_changes_what_it_should():
 
 def test_each_training_option_reaches_skorch():
     X, y = make_sequences(n=30)
-    clf = LSTMClassifier(max_epochs=1, random_state=0, weight_decay=0.01, gradient_clip=0.5).fit(X, y)
+    clf = LSTMClassifier(max_epochs=1, random_state=0, weight_decay=0.01, gradient_clip=0.5,
+                         early_stopping=10).fit(X, y)
     assert clf.optimizer_.param_groups[0]["weight_decay"] == 0.01
     callbacks = dict(clf.callbacks_)
     assert callbacks["gradient_clip"].gradient_clip_value == 0.5
