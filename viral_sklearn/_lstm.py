@@ -56,7 +56,7 @@ class LSTMModule(nn.Module):
     n_classes : int, default=2
         Set from the data by ``LSTMClassifier``.
     standardize : bool, default=False
-        Standardise each band first (:class:`~viral_sklearn.models._scaling.BandScaler`:
+        Standardise each band first (``models._scaling.BandScaler``:
         its mean and std are buffers of the network, set by ``LSTMClassifier.fit``
         from the training data and saved with the weights).
     readout : {"last", "mean", "attention"}, default="last"
