@@ -641,8 +641,9 @@ def make_songs(
 
       ``"temporal"`` also sets ``order_cue=True``: the label is no longer the
       hook's presence but its *order*.  Every chorus of either class carries
-      an arpeggio of 8th notes over its chords (root, third, fifth, octave,
-      two octaves up), rising in label-1 songs and falling in label-0 songs;
+      an arpeggio in 8th notes (its first chord's root, third and fifth, two
+      octaves up, in whole runs of six notes), rising in label-1 songs and
+      falling in label-0 songs;
       decoy verses carry it in a random direction.  Both directions play the
       same notes for the same time, so statistics pooled over time carry no
       label by construction; the truth's ``cue_order`` names the direction.
