@@ -397,4 +397,5 @@ def test_demo_runs_its_main_job(tmp_path):
     assert summary["reloaded_model_identical"] is True
     assert "StratifiedGroupKFold(3) by artist, every candidate on the same folds" in done.stdout
     assert "pooled-mel logistic, loudest clip" in done.stdout and "held-out: accuracy" in done.stdout
+    assert "Winner: " + summary["best_model"] in done.stdout and summary["verdict"].startswith("Winner: ")
     assert (tmp_path / "demo" / "model.joblib").exists() and (tmp_path / "demo" / "comparison.png").exists()

@@ -99,7 +99,7 @@ def test_difficulty_knobs_can_be_set_one_by_one(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(difficulty="extreme"), "difficulty must be one of \\['easy', 'medium', 'hard'\\], a dict of knobs or None"),
+        (dict(difficulty="extreme"), "difficulty must be one of \\['easy', 'medium', 'hard', 'temporal'\\], a dict of knobs or None"),
         (dict(difficulty={"hook": 1}), "difficulty has unknown knobs \\['hook'\\]; the knobs are"),
         (dict(difficulty={"hook_gain": 0}), "difficulty\\['hook_gain'\\] must be the gain of the hook .* got 0"),
         (dict(difficulty={"label_noise": 0.6}), "difficulty\\['label_noise'\\] must be the fraction"),

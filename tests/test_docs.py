@@ -13,7 +13,7 @@ PUBLIC = ["viral_sklearn", "viral_sklearn.audio", "viral_sklearn.chorus", "viral
           "viral_sklearn.models", "viral_sklearn.datasets", "viral_sklearn.model_selection",
           "viral_sklearn.persistence", "viral_sklearn.plotting"]
 #: public names that are constants, not documented as pages
-NOT_PAGES = {"__version__", "DEFAULT_SCORING", "FORMAT_VERSION", "MACHINE_LOCAL_PARAMS", "MAX_FILE_SIZE", "MAX_HEADER_SIZE", "METHODS"}
+NOT_PAGES = {"__version__", "DEFAULT_SCORING", "FORMAT_VERSION", "MACHINE_LOCAL_PARAMS", "MAX_FILE_SIZE", "MAX_HEADER_SIZE", "METHODS", "NOTEBOOK_PARAMS"}
 
 
 def _api_entries() -> set[str]:

@@ -30,21 +30,30 @@ def test_module_outputs_logits_from_zero_state():
     assert isinstance(net.head[-1], torch.nn.Linear)
 
 
-def test_notebook_defaults():
+def test_defaults_and_the_notebooks_network():
     clf = LSTMClassifier()
-    assert (clf.lr, clf.batch_size, clf.max_epochs) == (5e-3, 16, 50)
+    assert (clf.lr, clf.batch_size, clf.max_epochs) == (5e-3, 16, 30)
     assert clf.optimizer is torch.optim.Adam
     assert clf.criterion is torch.nn.CrossEntropyLoss
     assert clf.train_split == "auto" and clf.validation_fraction == 0.2
-    clf.initialize_callbacks = clf.initialize_callbacks  # noqa: B018 (attribute exists)
     sched = dict(clf.get_default_callbacks())["lr_scheduler"]
     assert sched.policy is torch.optim.lr_scheduler.StepLR
     assert (sched.kwargs["step_size"], sched.kwargs["gamma"]) == (10, 0.5)
     X, y = make_sequences(n=20)
     clf = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)
-    lstm = clf.module_.lstm
-    assert (lstm.input_size, lstm.hidden_size, lstm.num_layers) == (6, 64, 1)
-    assert clf.module_.head[-1].out_features == 2
+    net = clf.module_
+    assert (net.lstm.input_size, net.lstm.hidden_size, net.lstm.num_layers) == (32, 64, 1)  # after the CRNN
+    assert net.scaler is not None and net.readout.kind == "attention" and net.front.conv.kernel_size == (9,)
+    assert net.head[-1].out_features == 2
+    # the notebook's network and training, one dict away
+    from viral_sklearn.models import NOTEBOOK_PARAMS
+
+    old = LSTMClassifier(random_state=0, **{**NOTEBOOK_PARAMS, "max_epochs": 1}).fit(X, y)
+    assert LSTMClassifier(**NOTEBOOK_PARAMS).max_epochs == 50
+    assert old.module_.scaler is None and old.module_.front is None and old.module_.readout.kind == "last"
+    assert (old.module_.lstm.input_size, old.module_.lstm.hidden_size) == (6, 64)
+    assert set(dict(old.callbacks_)) == {"epoch_timer", "train_loss", "valid_loss", "valid_acc", "lr_scheduler",
+                                         "print_log"}
 
 
 def test_learns_a_simple_pattern():

@@ -79,7 +79,7 @@ def test_params_reach_every_step_and_clone_round_trips():
     params = pipe.get_params()
     assert params["chorus__clip_length"] == 20.0 and params["mel__duration"] == 20.0
     assert params["mel__n_mels"] == 64 and params["clf__module__hidden_size"] == 64
-    assert params["clf__lr"] == 5e-3 and params["clf__batch_size"] == 16 and params["clf__max_epochs"] == 50
+    assert params["clf__lr"] == 5e-3 and params["clf__batch_size"] == 16 and params["clf__max_epochs"] == 30
     assert params["clf__random_state"] == 42
     # whole songs are analysed at 11025 Hz, the chorus window decoded at 22050 Hz
     assert params["chorus__sample_rate"] == 11025 and params["mel__sample_rate"] == 22050

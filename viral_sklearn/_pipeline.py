@@ -20,7 +20,7 @@ def make_viral_pipeline(
     n_mels: int = 64,
     hidden_size: int = 64,
     lr: float = 5e-3,
-    max_epochs: int = 50,
+    max_epochs: int = 30,
     batch_size: int = 16,
     random_state=42,
     n_jobs: int | None = None,

@@ -10,7 +10,7 @@ compares each with the signature (and the parameter constraints) it stands for.
 #: defaults of :func:`~viral_sklearn.make_viral_pipeline` the command exposes
 PIPELINE_DEFAULTS = {
     "clip_length": 20.0,
-    "max_epochs": 50,
+    "max_epochs": 30,
     "hidden_size": 64,
     "lr": 5e-3,
     "batch_size": 16,

@@ -7,6 +7,13 @@ label-0 chorus, so any model that hears the chorus is perfect.  A
 trustworthy; ``n_artists`` groups the songs by artist, each with its own
 sound (drum kit, instrument timbres, brightness, tempo) and its own share of
 hits, the confound that grouped cross-validation is for.
+
+``difficulty="temporal"`` (the ``order_cue`` knob) moves the label into time
+order alone: every chorus, of either class, carries the same arpeggio (:func:`arpeggio`),
+rising in label-1 songs and falling in label-0 songs.  The two classes
+play the same notes for the same time at the same level, so any statistic
+pooled over time (per-band mean, standard deviation, percentiles) has the same
+distribution in both classes by construction; only the order tells them apart.
 """
 
 from __future__ import annotations
@@ -16,17 +23,20 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["DIFFICULTIES", "Artist", "check_difficulty", "make_artists", "draw_labels", "apply_tilt", "add_noise"]
+__all__ = ["DIFFICULTIES", "Artist", "check_difficulty", "make_artists", "draw_labels", "apply_tilt", "add_noise",
+           "arpeggio"]
 
 #: the knobs of a difficulty and their values for each named level ("easy" is
 #: the default corpus, unchanged)
 DIFFICULTIES: dict[str, dict] = {
     "easy": dict(hook_gain=1.0, hook_jitter_db=0.0, false_hook_rate=0.0, label_noise=0.0, noise_db=None,
-                 artist_effect=0.0),
+                 artist_effect=0.0, order_cue=False),
     "medium": dict(hook_gain=0.5, hook_jitter_db=4.0, false_hook_rate=0.15, label_noise=0.05, noise_db=-45.0,
-                   artist_effect=0.75),
+                   artist_effect=0.75, order_cue=False),
     "hard": dict(hook_gain=0.35, hook_jitter_db=6.0, false_hook_rate=0.3, label_noise=0.1, noise_db=-40.0,
-                 artist_effect=1.5),
+                 artist_effect=1.5, order_cue=False),
+    "temporal": dict(hook_gain=0.5, hook_jitter_db=3.0, false_hook_rate=0.0, label_noise=0.0, noise_db=-45.0,
+                     artist_effect=0.0, order_cue=True),
 }
 
 _KNOB_DOC = {
@@ -36,6 +46,8 @@ _KNOB_DOC = {
     "label_noise": "fraction of songs whose label disagrees with their audio, in [0, 0.5]",
     "noise_db": "background noise level in dB below full scale (None: no noise), < 0",
     "artist_effect": "spread of the artists' hit rates (log-odds standard deviation), >= 0",
+    "order_cue": "True or False: the label is the direction of an arpeggio every chorus carries (the hook "
+                 "knobs then set its level; false_hook_rate does not apply)",
 }
 
 
@@ -67,6 +79,9 @@ def check_difficulty(difficulty) -> dict:
     number("false_hook_rate", lambda v: 0 <= v <= 1)
     number("label_noise", lambda v: 0 <= v <= 0.5)
     number("artist_effect", lambda v: v >= 0)
+    if not isinstance(knobs["order_cue"], (bool, np.bool_)):
+        raise ValueError(f"difficulty['order_cue'] must be {_KNOB_DOC['order_cue']}; got {knobs['order_cue']!r}")
+    knobs["order_cue"] = bool(knobs["order_cue"])
     if knobs["noise_db"] is not None:
         number("noise_db", lambda v: v < 0)
     return knobs
@@ -159,3 +174,21 @@ def add_noise(audio: np.ndarray, rng: np.random.Generator, noise_db: float) -> n
     noise = lfilter([0.25], [1, -0.75], white, axis=-1).astype(np.float32) + 0.3 * white
     noise *= np.float32(10 ** (noise_db / 20) / max(float(np.sqrt(np.mean(noise ** 2))), 1e-12))
     return audio + noise
+
+
+def arpeggio(timeline, beat: float, length: float, *, rising: bool) -> list[tuple]:
+    """The order cue: the first chord's triad two octaves up in 8th notes, cycling
+    root, third, fifth when ``rising``, else fifth, third, root; list of ``(start, dur, midi)``.
+
+    Built so that only the order differs between the directions: whole runs of
+    six notes (three beats, the rest is silent), so each note falls on and off
+    the beat equally often in both; each note lasts 70% of its step, so notes
+    never overlap; and the cycle's steps join the same pairs of notes either way
+    (root-third, third-fifth, fifth-root).
+    """
+    step = beat / 2
+    pitches = [m + 24 for m in timeline[0][2]]
+    if not rising:
+        pitches = pitches[::-1]
+    n = 6 * int(np.floor(length / (6 * step) + 1e-9))
+    return [(k * step, 0.7 * step, pitches[k % 3]) for k in range(n)]

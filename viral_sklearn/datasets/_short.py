@@ -68,6 +68,17 @@ def _melody(rng, chord_times, length, beat, key, scale) -> list[tuple]:
     return [(s, d, m) for s, d, m in notes if s < length]
 
 
+def _render_cue(sec: _Section, kit, length, beat, notes, timeline, rising):
+    """The hook (``rising`` None) or the order cue: an arpeggio over ``timeline``, rising or falling."""
+    if rising is None:
+        _render_hook(sec, kit, length, beat, notes)
+        return
+    from ._difficulty import arpeggio
+
+    for s, d, m in arpeggio(timeline, beat, length, rising=rising):
+        sec.note(s, d, m, "hook", 0.14, (0.6, 0.9), attack=0.003, release=0.03, decay=0.25)
+
+
 def _section_minimums(beat: float, n_verses: int, chorus_length: float) -> np.ndarray:
     """Shortest intro, verses, bridge (whole beats) and outro, in seconds."""
     scale = min(1.0, chorus_length / 8.0)
@@ -118,7 +129,7 @@ def _allocate(rng, order, duration, chorus_dur, beat, chorus_length) -> dict:
 
 
 def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_length, sample_rates,
-                verse_hook_rate, hook=None, artist=None, noise=None) -> tuple[np.ndarray, int, dict]:
+                verse_hook_rate, hook=None, artist=None, noise=None, cue_order=None) -> tuple[np.ndarray, int, dict]:
     """Render one song: (samples (n, 2) float32, sample rate, truth).
 
     ``hook``: ``(chorus gain, song gain)``, the hook's gain in the chorus and
@@ -126,6 +137,8 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
     the gain is label-free); ``None`` is ``(label, 1.0)``, the default corpus.
     ``artist``: an :class:`~._difficulty.Artist` whose sound the song shares.
     ``noise``: ``(rng, dB)`` of a background hiss added after normalization.
+    ``cue_order``: ``(chorus rising, decoy rising)``: the hook is the order cue
+    (:func:`~._difficulty.arpeggio`) instead of the shaker and the doubled melody.
     """
     chorus_gain, song_gain = (float(label), 1.0) if hook is None else hook
     sr = int(rng.choice(sample_rates))
@@ -218,11 +231,15 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
             layer = _Section(n, sr, tables)
-            _render_hook(layer, kit, length, beat, notes)
+            _render_cue(layer, kit, length, beat, notes, tl, None if cue_order is None else cue_order[0])
             plain, layer = finish(sec), finish(layer)
             hooked = plain + np.float32(song_gain) * layer
             played = plain + np.float32(chorus_gain) * layer
             peak = max(peak, float(np.abs(plain).max()), float(np.abs(hooked).max()), float(np.abs(played).max()))
+            if cue_order is not None:  # the other direction's peak too: a gain free of the label
+                other = _Section(n, sr, tables)
+                _render_cue(other, kit, length, beat, notes, tl, not cue_order[0])
+                peak = max(peak, float(np.abs(plain + np.float32(chorus_gain) * finish(other)).max()))
             rendered[name] = played
             continue
         if name.startswith("verse"):
@@ -233,11 +250,12 @@ def _synth_song(rng: np.random.Generator, label: int, *, duration_range, chorus_
             notes = _melody(rng, tl, length, beat, key, scale)
             _render_melody(sec, notes)
             if name in verse_hooks:  # the decoy, in either class
+                rising = None if cue_order is None else cue_order[1]
                 if song_gain == 1.0:
-                    _render_hook(sec, kit, length, beat, notes)
+                    _render_cue(sec, kit, length, beat, notes, tl, rising)
                 else:
                     layer = _Section(n, sr, tables)
-                    _render_hook(layer, kit, length, beat, notes)
+                    _render_cue(layer, kit, length, beat, notes, tl, rising)
                     sec.buf += np.float32(song_gain) * layer.buf
         elif name == "bridge":
             bkey = (key + int(rng.choice([2, 5, 7]))) % 12  # a different key

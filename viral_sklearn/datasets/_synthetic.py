@@ -159,6 +159,16 @@ def make_songs(
           easy       1.0          0              0               0            None       0
           medium     0.5          4              0.15            0.05         -45        0.75
           hard       0.35         6              0.3             0.1          -40        1.5
+          temporal   0.5          3              0               0            -45        0
+
+      ``"temporal"`` also sets ``order_cue=True``: the label is no longer the
+      hook's presence but its *order*.  Every chorus of either class carries
+      an arpeggio in 8th notes (its first chord's root, third and fifth, two
+      octaves up, in whole runs of six notes), rising in label-1 songs and
+      falling in label-0 songs;
+      decoy verses carry it in a random direction.  Both directions play the
+      same notes for the same time, so statistics pooled over time carry no
+      label by construction; the truth's ``cue_order`` names the direction.
 
     * **Artists.**  With ``n_artists``, the songs are shared out among that
       many artists (as evenly as possible, at random).  An artist's songs
@@ -205,11 +215,11 @@ def make_songs(
     verse_hook_rate : float, default=0.25
         Probability that a verse (of either class) carries the hook as a decoy;
         0 keeps the hook out of the verses.
-    difficulty : None, {"easy", "medium", "hard"} or dict, default=None
+    difficulty : None, {"easy", "medium", "hard", "temporal"} or dict, default=None
         How hard the task is (see the generative story); a dict sets some
         knobs (``hook_gain``, ``hook_jitter_db``, ``false_hook_rate``,
-        ``label_noise``, ``noise_db``, ``artist_effect``) over the "easy"
-        ones.  ``None`` and ``"easy"`` make the default corpus, bit for bit.
+        ``label_noise``, ``noise_db``, ``artist_effect``, ``order_cue``) over
+        the "easy" ones.  ``None`` and ``"easy"`` make the default corpus, bit for bit.
         ``form="short"`` only.
     n_artists : int or None, default=None
         Share the songs out among this many artists (1 to ``n_songs``), who
@@ -344,10 +354,14 @@ def make_songs(
         level = knobs["hook_gain"] * 10.0 ** (rng.normal(0.0, knobs["hook_jitter_db"]) / 20.0)
         false_hook = rng.random() < knobs["false_hook_rate"]
         chorus = level if audio_labels[i] == 1 else (0.5 * level if false_hook else 0.0)
+        cue_order = None
+        if knobs["order_cue"]:  # every chorus plays the cue; its direction is the label
+            chorus, cue_order = level, (bool(audio_labels[i] == 1), bool(rng.random() < 0.5))
         return {
             "hook": (float(chorus), float(level)),
             "artist": None if artists is None else artists[artist_of[i]],
             "noise": None if knobs["noise_db"] is None else (rng, knobs["noise_db"]),
+            "cue_order": cue_order,
         }
 
     def one_song(i: int) -> dict:
@@ -367,6 +381,8 @@ def make_songs(
                 sample_rates=rates, verse_hook_rate=float(verse_hook_rate), **hard,
             )
             extra["hook_gain"] = float(hard["hook"][0]) if hard else float(audio_labels[i])
+            if hard and hard["cue_order"] is not None:
+                extra["cue_order"] = "rising" if hard["cue_order"][0] else "falling"
             if artists is not None:
                 extra["artist"] = hard["artist"].name
         song_id = f"song_{i:0{width}d}"

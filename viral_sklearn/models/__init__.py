@@ -2,12 +2,13 @@
 
 * :class:`LSTMModule`: LSTM over ``(batch, time, mel)`` and a small head (logits).
 * :class:`LSTMClassifier`: the skorch classifier around it (labels of any type,
-  ``class_weight``, seeded, ``device="auto"``); :class:`EpochProgressBar`.
+  ``class_weight``, seeded, ``device="auto"``); :class:`EpochProgressBar`;
+  :data:`NOTEBOOK_PARAMS`, the notebook's network and training as parameters.
 * :func:`overfit_one_batch`: can the model fit 16 songs?  (:class:`OverfitReport`)
 """
 
-from ._classifier import EpochProgressBar, LSTMClassifier
+from ._classifier import NOTEBOOK_PARAMS, EpochProgressBar, LSTMClassifier
 from ._diagnostics import OverfitReport, overfit_one_batch
 from ._module import LSTMModule
 
-__all__ = ["EpochProgressBar", "LSTMClassifier", "LSTMModule", "OverfitReport", "overfit_one_batch"]
+__all__ = ["NOTEBOOK_PARAMS", "EpochProgressBar", "LSTMClassifier", "LSTMModule", "OverfitReport", "overfit_one_batch"]

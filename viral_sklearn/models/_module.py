@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from torch import nn
 
+from ._readout import ConvFrontEnd, Readout
+from ._scaling import BandScaler
+
 __all__ = ["LSTMModule"]
 
 
 class LSTMModule(nn.Module):
-    """LSTM over a (time x features) sequence, then a small MLP head on the last step.
+    """LSTM over a (time x features) sequence, a readout, then a small MLP head.
 
-    The notebook's architecture, corrected: the LSTM starts from a zero state
-    (the notebook drew a random state on every forward, so predictions were
-    random) and the head outputs logits (the notebook applied a Softmax before
-    ``CrossEntropyLoss``, a double softmax).
+    With its own defaults it is the notebook's architecture, corrected: the
+    LSTM starts from a zero state (the notebook drew a random state on every
+    forward, so predictions were random), reads the last step, and the head
+    outputs logits (the notebook applied a Softmax before
+    ``CrossEntropyLoss``, a double softmax).  :class:`LSTMClassifier` sets
+    other defaults (standardised input, attention readout ...), chosen by
+    ``benchmarks/bench_models.py``.
 
     Parameters
     ----------
@@ -23,25 +29,49 @@ class LSTMModule(nn.Module):
     hidden_size : int, default=64
     num_layers : int, default=1
     dropout : float, default=0.0
-        Dropout between LSTM layers (needs ``num_layers > 1``).
+        Dropout on the LSTM's outputs (before the readout) and between LSTM
+        layers.
     head_size : int, default=64
         Width of the two hidden layers of the head.
     n_classes : int, default=2
         Set from the data by ``LSTMClassifier``.
+    standardize : bool, default=False
+        Standardise each band first (``models._scaling.BandScaler``:
+        its mean and std are buffers of the network, set by ``LSTMClassifier.fit``
+        from the training data and saved with the weights).
+    readout : {"last", "mean", "attention"}, default="last"
+        How the sequence of states becomes one vector: the last step's state
+        (with ``bidirectional``, the forward direction's last and the backward
+        direction's first), the mean over time, or attention pooling (a
+        learned softmax weighting over time).
+    bidirectional : bool, default=False
+        Run the LSTM both ways (the readout sees twice ``hidden_size``).
+    conv_channels : int, default=0
+        With ``conv_channels > 0``, a convolutional front end (a CRNN):
+        ``Conv1d(input_size, conv_channels, conv_kernel)`` over time, ReLU, and
+        a max-pool over 2 steps before the LSTM.  0: none.
+    conv_kernel : int, default=5
+        Time steps the front end's convolution spans.
 
     Shapes
     ------
     input ``(batch, time, input_size)`` float32, output ``(batch, n_classes)`` logits.
     """
 
-    def __init__(self, input_size, hidden_size=64, num_layers=1, dropout=0.0, head_size=64, n_classes=2):
+    def __init__(self, input_size, hidden_size=64, num_layers=1, dropout=0.0, head_size=64, n_classes=2,
+                 standardize=False, readout="last", bidirectional=False, conv_channels=0, conv_kernel=5):
         super().__init__()
+        self.scaler = BandScaler(input_size) if standardize else None
+        self.front = ConvFrontEnd(input_size, conv_channels, conv_kernel) if conv_channels else None
         self.lstm = nn.LSTM(
-            input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-            batch_first=True, dropout=dropout if num_layers > 1 else 0.0,
+            input_size=conv_channels or input_size, hidden_size=hidden_size, num_layers=num_layers,
+            batch_first=True, dropout=dropout if num_layers > 1 else 0.0, bidirectional=bool(bidirectional),
         )
+        width = hidden_size * (2 if bidirectional else 1)
+        self.dropout = nn.Dropout(dropout)
+        self.readout = Readout(width, readout, bidirectional=bool(bidirectional))
         self.head = nn.Sequential(
-            nn.Linear(hidden_size, head_size),
+            nn.Linear(width, head_size),
             nn.LeakyReLU(),
             nn.Linear(head_size, head_size),
             nn.LeakyReLU(),
@@ -49,5 +79,9 @@ class LSTMModule(nn.Module):
         )
 
     def forward(self, X):
+        if self.scaler is not None:
+            X = self.scaler(X)
+        if self.front is not None:
+            X = self.front(X)
         out, _ = self.lstm(X)  # zero initial state
-        return self.head(out[:, -1, :])
+        return self.head(self.readout(self.dropout(out)))

@@ -42,6 +42,7 @@ CLASSIFIER_CONSTRAINTS: dict = {
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "random_state": [None, Interval(Integral, 0, 2**32 - 1, closed="both")],
     "predict_nonlinearity": [None, StrOptions({"auto"})],
+    **LSTMClassifier._parameter_constraints,
 }
 
 #: upper bounds on values that size the work of predict, by parameter name

@@ -31,6 +31,8 @@ __all__ = [
 #: one is refused; in 1.0 files, which always carried them, they are ignored.
 #: 1.2: ChorusExtractor has ``method`` (and ``offset``); 1.0 and 1.1 files,
 #: written when its only algorithm was pychorus's, load with ``method="pychorus"``.
+#: A network key a file lacks (``standardize``, ``readout`` ... written by
+#: later versions) means LSTMModule's own default, the network older files hold.
 FORMAT_VERSION = "1.2"
 #: formats written before ChorusExtractor had ``method``
 PRE_METHOD_FORMATS = ("1.0", "1.1")
@@ -60,4 +62,12 @@ CLASSIFIER_PARAMS = (
     "validation_fraction",
     "random_state",
     "predict_nonlinearity",
+    # training options (LSTMClassifier._parameter_constraints checks them)
+    "weight_decay",
+    "gradient_clip",
+    "time_mask",
+    "freq_mask",
+    "time_shift",
+    "mixup",
+    "early_stopping",
 )

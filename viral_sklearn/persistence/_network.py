@@ -10,13 +10,15 @@ checked for NaN and infinity, and loaded into a real network.
 
 from __future__ import annotations
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import LSTMClassifier, LSTMModule
+from ..models._readout import READOUTS
 from ._container import Container, read_tensors
 from ._description import StepSpec, check_params
 from ._errors import ModelFormatError
@@ -26,6 +28,7 @@ __all__ = ["MODULE_CONSTRAINTS", "build_classifier", "check_network", "load_weig
 #: the widest layer, the most layers and classes a model file may describe
 MAX_WIDTH = 1 << 16
 MAX_LAYERS = 64
+MAX_KERNEL = 255
 
 #: constraints of LSTMModule's keyword arguments (a test checks they cover its signature)
 MODULE_CONSTRAINTS: dict = {
@@ -35,7 +38,13 @@ MODULE_CONSTRAINTS: dict = {
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "head_size": [Interval(Integral, 1, MAX_WIDTH, closed="both")],
     "n_classes": [Interval(Integral, 2, MAX_WIDTH, closed="both")],
+    "standardize": ["boolean"],
+    "readout": [StrOptions(set(READOUTS))],
+    "bidirectional": ["boolean"],
+    "conv_channels": [Interval(Integral, 0, MAX_WIDTH, closed="both")],
+    "conv_kernel": [Interval(Integral, 1, MAX_KERNEL, closed="both")],
 }
+_BOOLEAN_MODULE_KEYS = ("standardize", "bidirectional")
 _REQUIRED_MODULE_KEYS = ("input_size", "n_classes")
 _SAFETENSORS_DTYPE = {"float32": "F32", "float64": "F64", "float16": "F16", "bfloat16": "BF16"}
 
@@ -52,13 +61,16 @@ def _module_kwargs(path: str, spec: StepSpec) -> dict:
     kwargs, _ = check_params(
         path, where, LSTMModule, raw, set(MODULE_CONSTRAINTS), [MODULE_CONSTRAINTS], legacy=False
     )
-    bad = sorted(k for k, v in kwargs.items() if isinstance(v, bool))
+    bad = sorted(k for k, v in kwargs.items() if isinstance(v, bool) and k not in _BOOLEAN_MODULE_KEYS)
     if bad:
         raise _error(path, f"invalid network description for step {spec.name!r}: {bad} are booleans, not numbers")
     missing = [k for k in _REQUIRED_MODULE_KEYS if k not in kwargs]
     if missing:
         raise _error(path, f"invalid network description for step {spec.name!r}: no {missing}")
-    return kwargs
+    # a key the file lacks is LSTMModule's own default (older files hold that network)
+    defaults = {k: p.default for k, p in inspect.signature(LSTMModule).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    return {**defaults, **kwargs}
 
 
 def _classes(path: str, spec: StepSpec, n_classes: int) -> np.ndarray:
@@ -146,6 +158,8 @@ def load_weights(path: str, container: Container, network: dict) -> dict:
     for name, array in arrays.items():
         if not np.isfinite(array).all():
             raise _error(path, f"tensor {name!r} holds NaN or infinite values")
+        if network["tensors"][name] == "scaler.std" and not (array > 0).all():
+            raise _error(path, f"tensor {name!r} (the input standardisation's std) holds values <= 0")
     return {network["tensors"][name]: torch.from_numpy(array) for name, array in arrays.items()}
 
 
