@@ -11,7 +11,7 @@ from ..audio import AudioClip, load_audio
 from ..audio._base import PER_SONG_CONSTRAINTS, SongTransformer, clips_to_array
 from ._baselines import find_chorus_loudest, find_chorus_offset, loudest_start, offset_start
 from ._pychorus import find_chorus_pychorus
-from ._structure import find_chorus_structure
+from ._analysis import find_chorus_structure
 
 __all__ = ["ChorusExtractor", "ChorusNotFoundError", "METHODS"]
 

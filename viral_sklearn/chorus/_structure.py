@@ -49,16 +49,16 @@ few ``MAX_STEPS x MAX_STEPS`` float32 matrices.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
 from scipy import ndimage
 
-from ._estimate import ChorusEstimate
-from ._features import SongFeatures, song_features
+from ._features import SongFeatures
 
-__all__ = ["find_chorus_structure", "self_similarity", "standardize_similarity", "repetition_lines",
-           "chorus_score", "place_clip"]
+__all__ = ["self_similarity", "standardize_similarity", "repetition_lines", "repetition_counts", "chorus_score",
+           "place_clip", "analyse_repetition", "RepetitionAnalysis"]
 
 #: transpositions (semitones, mod 12) under which chroma is compared
 KEY_SHIFTS = (0, 1, 2, 10, 11)
@@ -230,7 +230,7 @@ def repetition_lines(sim: np.ndarray, step: float, scale: float = 1.0) -> np.nda
     return weights
 
 
-def _pair_matrix(weights: np.ndarray) -> np.ndarray:
+def pair_matrix(weights: np.ndarray) -> np.ndarray:
     """``m[t, u]``: the weight of the line pairing steps ``t`` and ``u`` (symmetric)."""
     n = weights.shape[0]
     pairs = np.zeros((n, n), dtype=np.float32)
@@ -241,7 +241,7 @@ def _pair_matrix(weights: np.ndarray) -> np.ndarray:
     return pairs
 
 
-def repetition_counts(weights: np.ndarray, group_steps: int = 0) -> np.ndarray:
+def repetition_counts(weights: np.ndarray, group_steps: int = 0, *, paired: bool = False) -> np.ndarray:
     """Weighted number of other occurrences of each step.
 
     The steps ``u`` a step ``t`` is paired with by lines (as the later or the
@@ -250,9 +250,10 @@ def repetition_counts(weights: np.ndarray, group_steps: int = 0) -> np.ndarray:
     built of a short loop pairs each step with many nearby steps of the same
     section: that group, the one reaching within ``group_steps`` of ``t``, is
     the step's own section and is not counted.  ``group_steps=0`` counts every
-    line.
+    line.  ``paired=True``: ``weights`` is already the symmetric pair matrix
+    (``pair_matrix(repetition_lines(...))``).
     """
-    pairs = _pair_matrix(weights)
+    pairs = weights if paired else pair_matrix(weights)
     if group_steps <= 0:
         return pairs.sum(axis=1, dtype=np.float64)
     n = pairs.shape[0]
@@ -303,7 +304,7 @@ def place_clip(score: np.ndarray, width: int, smooth: int = 1) -> int | None:
     return int(min(max(end - width, r0), r1))
 
 
-def _snap_to_onset(start: float, features: SongFeatures) -> float:
+def snap_to_onset(start: float, features: SongFeatures) -> float:
     onset = features.onset
     lo = max(0, int(np.floor((start - SNAP_SECONDS) / features.hop)))
     hi = min(onset.size, int(np.ceil((start + SNAP_SECONDS) / features.hop)) + 1)
@@ -314,8 +315,6 @@ def _snap_to_onset(start: float, features: SongFeatures) -> float:
 
 def _pool_steps(features: SongFeatures, factor: int) -> SongFeatures:
     """Features on steps ``factor`` times longer (for very long songs)."""
-    import dataclasses
-
     n = features.n_steps // factor
 
     def pool(a):
@@ -327,27 +326,70 @@ def _pool_steps(features: SongFeatures, factor: int) -> SongFeatures:
     )
 
 
-def analyse_structure(features: SongFeatures, clip_length: float) -> tuple[float | None, float, np.ndarray]:
-    """``(start, confidence, per-step chorus score)`` from a song's features."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class RepetitionAnalysis:
+    """What the steps above find in one song (the input of the section analysis).
+
+    Attributes
+    ----------
+    features : SongFeatures
+        The features analysed (pooled into longer steps for very long songs).
+    similarity : np.ndarray [shape=(n, n), dtype=float32]
+        Standardised self-similarity (:func:`standardize_similarity`).
+    pairs : np.ndarray [shape=(n, n), dtype=float32]
+        Weight of the repetition line pairing two steps (0: none), symmetric.
+    counts : np.ndarray [shape=(n,)]
+        Weighted number of other occurrences of each step (:func:`repetition_counts`).
+    score : np.ndarray [shape=(n,)]
+        Chorus score of each step (:func:`chorus_score`).
+    first : int or None
+        First step of the clip (:func:`place_clip`), ``None`` when nothing repeats.
+    width : int
+        Steps in the clip.
+    """
+
+    features: SongFeatures
+    similarity: np.ndarray
+    pairs: np.ndarray
+    counts: np.ndarray
+    score: np.ndarray
+    first: int | None
+    width: int
+
+
+def analyse_repetition(features: SongFeatures, clip_length: float) -> RepetitionAnalysis:
+    """Steps 2-5 of the module notes on a song's features."""
     if features.n_steps > MAX_STEPS:
         features = _pool_steps(features, -(-features.n_steps // MAX_STEPS))
     step = features.step
     scale = min(1.0, clip_length / REFERENCE_CLIP)
     sim = standardize_similarity(self_similarity(features), max(2, int(round(scale * _NEAR_SECONDS / step))))
     weights = repetition_lines(sim, step, scale)
-    del sim
-    counts = repetition_counts(weights, int(round(GROUP_FRACTION * clip_length / step)))
+    pairs = pair_matrix(weights)
+    del weights
+    counts = repetition_counts(pairs, int(round(GROUP_FRACTION * clip_length / step)), paired=True)
     score = chorus_score(counts, features.loudness)
     width = int(round(clip_length / step))
-    del weights
     first = place_clip(score, width, max(1, int(round(END_SMOOTHING_SECONDS / step))))
-    if first is None:
-        return None, 0.0, score
-    width = max(1, min(width, counts.shape[0]))
-    confidence = float(1.0 - np.exp(-counts[first : first + width].mean()))
-    start = _snap_to_onset(first * step, features)
-    start = float(min(max(start, 0.0), max(features.duration - clip_length, 0.0)))
-    return start, confidence, score
+    return RepetitionAnalysis(features=features, similarity=sim, pairs=pairs, counts=counts, score=score,
+                              first=first, width=max(1, min(width, counts.shape[0])))
+
+
+def clip_confidence(counts: np.ndarray, first: int, width: int) -> float:
+    """``1 - exp(-m)``, ``m`` the mean number of other occurrences of the clip's steps."""
+    return float(1.0 - np.exp(-counts[first : first + width].mean()))
+
+
+def analyse_structure(features: SongFeatures, clip_length: float) -> tuple[float | None, float, np.ndarray]:
+    """``(start, confidence, per-step chorus score)`` from a song's features, without
+    the section analysis of :func:`~viral_sklearn.chorus.analyze_structure` (the
+    clip's start snapped to an onset only)."""
+    rep = analyse_repetition(features, clip_length)
+    if rep.first is None:
+        return None, 0.0, rep.score
+    start = float(min(max(snap_to_onset(rep.first * rep.features.step, rep.features), 0.0),
+                      max(rep.features.duration - clip_length, 0.0)))
+    return start, clip_confidence(rep.counts, rep.first, rep.width), rep.score
 
 
 @functools.lru_cache(maxsize=1)
@@ -355,39 +397,3 @@ def _blas_controller():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
-
-
-def find_chorus_structure(y: np.ndarray, sr: int, clip_length: float) -> ChorusEstimate:
-    """The chorus by song structure: the most repeated, loud, late window.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n_samples,)]
-        Mono audio.
-    sr : int
-        Its sample rate (the extractor analyses at 11025 Hz).
-    clip_length : float
-        Length of the clip in seconds.
-
-    Returns
-    -------
-    ChorusEstimate
-        ``start`` in ``[0, duration - clip_length]`` (``None`` when nothing
-        repeats: silence, noise, a song without repeated sections), and the
-        confidence described in the module notes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> sr = 11025
-    >>> rng = np.random.default_rng(0)
-    >>> noise = rng.standard_normal(60 * sr).astype(np.float32)
-    >>> find_chorus_structure(noise, sr, 20.0).start is None  # nothing repeats in noise
-    True
-    """
-    # one BLAS thread: the matrix products then sum in one order, so the answer
-    # does not depend on how many threads the caller allows (they are small)
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        features = song_features(y, sr)
-        start, confidence, _ = analyse_structure(features, float(clip_length))
-    return ChorusEstimate(start=start, confidence=confidence)

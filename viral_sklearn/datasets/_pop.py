@@ -157,8 +157,14 @@ def _crash(sr, rng):
 
 
 def synth_pop_song(rng: np.random.Generator, label: int, *, duration_range, sample_rates,
-                   verse_hook_rate) -> tuple[np.ndarray, int, dict]:
-    """Render one pop song: (samples (n, 2) float32, sample rate, truth)."""
+                   verse_hook_rate, shared_chords: bool = False) -> tuple[np.ndarray, int, dict]:
+    """Render one pop song: (samples (n, 2) float32, sample rate, truth).
+
+    ``shared_chords=True``: the verses (and the solo, intro and outro) play the
+    chorus's progression, so only the melody, the lyrics, the arrangement and
+    the level tell the chorus from a verse (as in many real songs); nothing
+    else of the song changes.
+    """
     sr = int(rng.choice(sample_rates))
     form, tempo, bars = _plan(rng, duration_range)
     beat = 60.0 / tempo
@@ -201,7 +207,8 @@ def synth_pop_song(rng: np.random.Generator, label: int, *, duration_range, samp
     def plan_for(code, k):
         """(timeline, melody, vocal range) of section type ``code`` in key ``k``."""
         n = bars[code]
-        if code == "C" or (code == "I" and intro_uses_chorus) or (code == "O" and outro_uses_chorus):
+        if code == "C" or (code == "I" and intro_uses_chorus) or (code == "O" and outro_uses_chorus) or \
+                (shared_chords and code in ("V", "S", "I", "O")):
             return _timeline(chorus_prog, chorus_chord_bars, n, beat, k, scale)
         if code in ("V", "S", "I", "O"):
             return _timeline(verse_prog, verse_chord_bars, n, beat, k, scale)
