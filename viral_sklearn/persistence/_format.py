@@ -31,7 +31,10 @@ __all__ = [
 #: one is refused; in 1.0 files, which always carried them, they are ignored.
 #: 1.2: ChorusExtractor has ``method`` (and ``offset``); 1.0 and 1.1 files,
 #: written when its only algorithm was pychorus's, load with ``method="pychorus"``.
-FORMAT_VERSION = "1.2"
+#: 1.3: ``PooledMelTransformer`` steps (described in JSON) and scikit-learn steps
+#: (``"type": "skops"``, held by one skops payload in the file, :mod:`._skops`);
+#: the last step is an LSTMClassifier or a scikit-learn step.
+FORMAT_VERSION = "1.3"
 #: formats written before ChorusExtractor had ``method``
 PRE_METHOD_FORMATS = ("1.0", "1.1")
 
