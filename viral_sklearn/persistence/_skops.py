@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import inspect
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -38,7 +39,7 @@ import numpy as np
 from ._errors import ModelFormatError
 from ._format import MACHINE_LOCAL_PARAMS
 
-__all__ = ["ALLOWED_TYPES", "PAYLOAD_TENSOR", "SklearnPart", "check_payload", "build_sklearn_steps"]
+__all__ = ["ALLOWED_TYPES", "PAYLOAD_TENSOR", "SklearnPart", "build_sklearn_steps", "check_payload", "unknown_types"]
 
 #: the tensor of a model file holding the skops payload (a step name cannot contain "__")
 PAYLOAD_TENSOR = "__skops__"
@@ -102,6 +103,38 @@ def _error(path: str, reason: str) -> ModelFormatError:
     return ModelFormatError(f"{path!r}: {reason}")
 
 
+def _named_types(schema) -> set:
+    """Every ``module.class`` a skops schema names (walked without recursion)."""
+    names, stack = set(), [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module, cls = node.get("__module__"), node.get("__class__")
+            if isinstance(module, str) and isinstance(cls, str):
+                names.add(f"{module}.{cls}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return names
+
+
+def unknown_types(payload: bytes) -> list[str]:
+    """The types of a skops payload that are not on :data:`ALLOWED_TYPES`, sorted.
+
+    Those :func:`skops.io.get_untrusted_types` reports, and the ones skops
+    trusts by default that we do not: skops trusts every public scikit-learn
+    estimator, :data:`EXCLUDED_ESTIMATORS` included (it also builds builtins,
+    numpy arrays, dtypes, ufuncs and scikit-learn's loss objects by default);
+    and any type of ours (our steps are never in the payload).
+    """
+    import skops.io
+
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    ours = {t for t in _named_types(schema) if t in EXCLUDED_ESTIMATORS or t.startswith("viral_sklearn.")}
+    return sorted((set(skops.io.get_untrusted_types(data=payload)) | ours) - ALLOWED_TYPES)
+
+
 def _machine_local(est) -> list[tuple[str, object, object]]:
     """``(parameter key, owner, default)`` of every machine-local parameter of ``est`` and the
     estimators among its parameters (``clf__n_jobs`` ...)."""
@@ -159,7 +192,7 @@ class SklearnPart:
         import torch
 
         payload = skops.io.dumps(self.estimators)
-        refused = sorted(set(skops.io.get_untrusted_types(data=payload)) - ALLOWED_TYPES)
+        refused = unknown_types(payload)
         if refused:
             raise TypeError(f"the scikit-learn steps hold types the safe format does not load: {', '.join(refused)}; "
                             "use joblib")
@@ -246,14 +279,11 @@ def check_payload(path: str, container, header: dict, specs) -> bytes | None:
                            f"{nbytes}")
     payload = read_tensors(container, [PAYLOAD_TENSOR])[PAYLOAD_TENSOR].tobytes()
     _check_zip(path, payload)
-    import skops.io
-
     try:
-        found = skops.io.get_untrusted_types(data=payload)
-    except Exception as exc:  # skops's own checks of the schema (protocol, structure)
+        unknown = unknown_types(payload)
+    except Exception as exc:  # skops's own checks of the schema (protocol, structure), invalid JSON
         raise _error(path, f"the scikit-learn part is not a valid skops payload ({type(exc).__name__}: "
                            f"{str(exc)[:200]})") from None
-    unknown = sorted(set(found) - ALLOWED_TYPES)
     if unknown:
         raise _error(path, f"the scikit-learn part asks for {len(unknown)} type(s) not on the allow-list, so "
                            f"nothing of it is loaded: {', '.join(unknown)}"[:2000])
