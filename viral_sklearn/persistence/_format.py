@@ -4,7 +4,7 @@ A safe model is one safetensors file: the network's weights as tensors named
 ``<step>.<parameter>`` and, in the safetensors header's ``__metadata__`` under
 :data:`HEADER_KEY`, a JSON description of the pipeline::
 
-    {"format_version": "1.2", "library_version": "0.3.0",
+    {"format_version": "1.3", "library_version": "0.3.0",
      "steps": [{"name": "mono", "type": "MonoMixer", "params": {...}},
                ...,
                {"name": "clf", "type": "LSTMClassifier", "params": {...},
