@@ -398,4 +398,11 @@ def test_demo_runs_its_main_job(tmp_path):
     assert "StratifiedGroupKFold(3) by artist, every candidate on the same folds" in done.stdout
     assert "pooled-mel logistic, loudest clip" in done.stdout and "held-out: accuracy" in done.stdout
     assert "Winner: " + summary["best_model"] in done.stdout and summary["verdict"].startswith("Winner: ")
-    assert (tmp_path / "demo" / "model.joblib").exists() and (tmp_path / "demo" / "comparison.png").exists()
+    assert (tmp_path / "demo" / "comparison.png").exists()
+    # the best model in the safe format, and no pickle anywhere in the demo's output
+    assert summary["model"] == str(tmp_path / "demo" / "model.safetensors")
+    assert load_pipeline(summary["model"]).steps[0][0] == "mono"
+    assert f"model = load_pipeline({summary['model']!r})" in done.stdout
+    written = [p for p in (tmp_path / "demo").rglob("*") if p.is_file()]
+    assert not [p for p in written if p.suffix in (".joblib", ".pkl", ".pickle")]
+    assert not [p for p in written if p.read_bytes()[:1] == b"\x80"]  # no pickle under another name

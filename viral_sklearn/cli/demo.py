@@ -136,7 +136,6 @@ def run_demo(
     """
     import numpy as np
 
-    import joblib
     from sklearn.metrics import (
         accuracy_score,
         average_precision_score,
@@ -149,6 +148,7 @@ def run_demo(
     from .. import MonoMixer, __version__, load_audio
     from ..datasets import load_dataset, make_songs, score_chorus_detection
     from ..model_selection import compare_pipelines
+    from ..persistence import load_pipeline, save_pipeline
 
     t0 = time.perf_counter()
     os.makedirs(out, exist_ok=True)
@@ -210,9 +210,12 @@ def run_demo(
         "shared_artists": int(len(set(artists[train]) & set(artists[test]))),
     }
 
-    model_path = os.path.join(out, "model.joblib")
-    joblib.dump(best, model_path)
-    reloaded = joblib.load(model_path)
+    # the safe format (no pickle): our steps in JSON, the network's weights as safetensors, the
+    # scikit-learn steps as a skops payload checked against an allow-list; saved without this
+    # machine's settings (cache folder, n_jobs), which the loader passes
+    model_path = os.path.join(out, "model.safetensors")
+    save_pipeline(best, model_path)
+    reloaded = load_pipeline(model_path, memory=cache, n_jobs=n_jobs)
     same = bool(np.array_equal(reloaded.predict_proba(paths[test])[:, 1], proba))
 
     # figures
@@ -358,9 +361,12 @@ def _print_summary(s: dict, out: str) -> None:
           f"({s['n_test']} songs, {h['positive_rate']:.0%} positive, {h['shared_artists']} artists shared):")
     print(f"held-out: accuracy {h['accuracy']:.3f}, ROC-AUC {h['roc_auc']:.3f}, PR-AUC {h['pr_auc']:.3f}, "
           f"macro-F1 {h['f1_macro']:.3f}, confusion matrix {h['confusion_matrix']}")
-    print(f"model saved and reloaded: {s['model']} (identical predictions: {s['reloaded_model_identical']})")
+    print(f"model saved in the safe format and reloaded: {s['model']} (identical predictions: "
+          f"{s['reloaded_model_identical']})")
+    print(f"load it with: from viral_sklearn.persistence import load_pipeline; "
+          f"model = load_pipeline({s['model']!r})  (or: viral-sklearn predict --model {s['model']} SONGS...)")
     print(f"timing (s): {s['seconds']}")
-    print(f"outputs in {os.path.abspath(out)}: summary.json, model.joblib, " + ", ".join(s["figures"]))
+    print(f"outputs in {os.path.abspath(out)}: summary.json, model.safetensors, " + ", ".join(s["figures"]))
 
 
 def add_parser(subparsers, parents):

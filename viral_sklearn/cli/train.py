@@ -19,14 +19,20 @@ from ._output import count_files, format_table, printable
 from ._paths import check_output_file, check_output_folder
 from ._songs import labelled_songs
 
-__all__ = ["add_parser", "run", "GRID_DEFAULTS"]
+__all__ = ["add_parser", "run", "GRID_DEFAULTS", "MODELS", "pooled_head"]
+
+#: what --model trains after the song steps (mono, chorus, mel spectrogram)
+MODELS = ("lstm", "pooled-logistic", "pooled-boosting")
+#: the options that configure the LSTM only
+LSTM_OPTIONS = ("epochs", "hidden_size", "lr", "batch_size")
 
 #: the grid of ``--grid`` for the options not given
 GRID_DEFAULTS = {"hidden_size": [32, 64], "lr": [5e-3, 1e-2]}
 
 DESCRIPTION = f"""\
-Fit the viral pipeline (mono, chorus, mel spectrogram, LSTM) on the songs of a
-metadata table and save it.  Every model option defaults to the library's.
+Fit the viral pipeline (mono, chorus, mel spectrogram, then --model: the LSTM,
+or each mel band pooled over time into a StandardScaler and a logistic
+regression or gradient boosting) on the songs of a metadata table and save it.  Every model option defaults to the library's.
 The song steps learn nothing, so each song is decoded once: its features are
 extracted first (with --cache, kept per song, so an interrupted run restarted
 with the same folder skips the songs already done), then the classifier is
@@ -38,8 +44,10 @@ stratified folds in which the network trains on all the fold's songs (with
 all songs with the library's settings (and the best grid values).
 --class-weight balanced weighs the classes by the inverse of their frequency in
 the loss.
-The model is saved in the safe format (safetensors, loaded without running code
-from the file) unless --format joblib or an --out ending in .joblib/.pkl.
+--grid, --epochs, --hidden-size, --lr and --batch-size configure the LSTM only.
+Every model is saved in the safe format (safetensors, loaded without running code
+from the file; the scikit-learn steps as a skops payload checked against an
+allow-list) unless --format joblib or an --out ending in .joblib/.pkl.
 """
 
 
@@ -50,6 +58,10 @@ def add_parser(subparsers, parents):
     p.add_argument("--out", required=True, metavar="MODEL", help="model file to write (e.g. model.safetensors)")
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="safetensors (default; safe to share) or joblib (keeps everything, a pickle)")
+    p.add_argument("--model", choices=MODELS, default="lstm",
+                   help="the classifier after the song steps (default: lstm); pooled-logistic and pooled-boosting "
+                        "pool each mel band over time (PooledMelTransformer), scale, then fit a "
+                        "LogisticRegression or a HistGradientBoostingClassifier")
     add_pipeline_args(p, grid=True)
     search = p.add_argument_group("model selection")
     search.add_argument("--grid", action="store_true",
@@ -81,7 +93,34 @@ def _pipeline_kwargs(args) -> dict:
     return kwargs
 
 
+def pooled_head(model: str, *, class_weight=None, random_state=None):
+    """The steps after the song steps for a pooled ``model``: pooling, scaling, a classifier.
+
+    The settings of the demo's pooled candidates (a strongly regularised
+    logistic regression; gradient boosting with scikit-learn's defaults).
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .. import PooledMelTransformer
+
+    if model == "pooled-logistic":
+        clf = LogisticRegression(C=0.05, class_weight=class_weight, max_iter=2000)
+    elif model == "pooled-boosting":
+        clf = HistGradientBoostingClassifier(class_weight=class_weight, random_state=random_state)
+    else:
+        raise ValueError(f"unknown pooled model {model!r}; expected one of {MODELS[1:]}")
+    return Pipeline([("pool", PooledMelTransformer()), ("scale", StandardScaler()), ("clf", clf)])
+
+
 def _check_options(args):
+    if args.model != "lstm":
+        given = [o for o in LSTM_OPTIONS if getattr(args, o) is not None] + (["grid"] if args.grid else [])
+        if given:
+            flags = ", ".join("--" + o.replace("_", "-") for o in given)
+            raise UsageError(f"{flags} configure(s) the LSTM: not with --model {args.model}")
     if not args.grid:
         for option in ("hidden_size", "lr"):
             values = getattr(args, option)
@@ -149,6 +188,7 @@ def run(args, console) -> int:
 
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold, cross_val_score
+    from sklearn.pipeline import Pipeline
 
     from ..models import EpochProgressBar
     from .._pipeline import make_viral_pipeline
@@ -178,18 +218,24 @@ def run(args, console) -> int:
                                verbose=console.progress, **extra)
     if method:
         pipe.set_params(chorus__method=method["method"])
+    n_song_steps = len(pipe.steps) - 1
+    if args.model != "lstm":
+        head = pooled_head(args.model, class_weight=args.class_weight, random_state=seed)
+        pipe = Pipeline(pipe.steps[:-1] + head.steps)
     t0 = time.perf_counter()
     cached = count_files(args.cache)
     console.note(f"extracting features of {len(paths)} songs"
                  + (f" (cache folder {args.cache}: {cached} entries)" if args.cache else "") + " ...")
-    features = pipe[:-1].transform(paths)
+    features = pipe[:n_song_steps].transform(paths)
     if args.cache:
         console.note(f"cache folder {args.cache}: {cached} entries before, {count_files(args.cache)} now")
     t_features = time.perf_counter() - t0
 
-    clf = pipe.steps[-1][1]
-    clf.set_params(verbose=0)
-    if console.progress:
+    lstm = args.model == "lstm"
+    clf = pipe.steps[-1][1] if lstm else pipe[n_song_steps:]  # what is fitted on the features
+    if lstm:
+        clf.set_params(verbose=0)
+    if lstm and console.progress:
         clf.set_params(callbacks=[("progress", EpochProgressBar())])
     out_lines = []
     class_text = ", ".join(f"{n} of class {lab}" for lab, n in counts.items())
@@ -221,8 +267,8 @@ def run(args, console) -> int:
         clf.set_params(**best)
     elif k is not None:
         console.note(f"cross-validation: {k} folds ...")
-        fold_scores = cross_val_score(clone(clf).set_params(train_split=None), features, y, groups=groups,
-                                      cv=folds, scoring="accuracy")
+        fold_model = clone(clf).set_params(train_split=None) if lstm else clone(clf)
+        fold_scores = cross_val_score(fold_model, features, y, groups=groups, cv=folds, scoring="accuracy")
         out_lines.append(
             f"cross-validation ({k} folds{by}, accuracy): {' '.join(f'{s:.3f}' for s in fold_scores)}; "
             f"mean {fold_scores.mean():.3f} +- {fold_scores.std():.3f}"
@@ -230,13 +276,16 @@ def run(args, console) -> int:
     console.note(f"training on all {len(y)} songs ...")
     clf.fit(features, y)
     t_fit = time.perf_counter() - t0
-    clf.set_params(callbacks=None)  # the progress bar is no part of the model
-
-    params = clf.get_params()
-    out_lines.insert(0, f"trained on {len(y)} songs ({class_text}): hidden size {params['module__hidden_size']}, "
-                        f"lr {params['lr']:g}, {params['max_epochs']} epochs, "
-                        f"chorus window {pipe.named_steps['chorus'].clip_length:g} s")
-    out_lines.append(_history_line(clf))
+    window = f"chorus window {pipe.named_steps['chorus'].clip_length:g} s"
+    if lstm:
+        clf.set_params(callbacks=None)  # the progress bar is no part of the model
+        params = clf.get_params()
+        out_lines.insert(0, f"trained on {len(y)} songs ({class_text}): hidden size {params['module__hidden_size']}, "
+                            f"lr {params['lr']:g}, {params['max_epochs']} epochs, {window}")
+        out_lines.append(_history_line(clf))
+    else:
+        kinds = " + ".join(type(step).__name__ for _, step in clf.steps)
+        out_lines.insert(0, f"trained on {len(y)} songs ({class_text}): {args.model} ({kinds}), {window}")
     out_lines.append(f"time: features {t_features:.1f} s, training {t_fit:.1f} s")
     out_lines.append(classes_line(list(counts)))
     save_model(pipe, args.out, fmt)

@@ -9,7 +9,8 @@ whitelist of our own estimator types and loads the weights into them.
 
 What loading a safe file from a stranger can and cannot do:
 
-* nothing is unpickled or executed; only our four step types are built;
+* nothing is unpickled or executed; only our step types and the scikit-learn
+  types of a fixed allow-list (the skops part, :mod:`._skops`) are built;
 * machine-local settings (``memory``, ``n_jobs``, ``verbose``, ``device``)
   never come from the file (a file that sets one is refused): the caller
   passes them to :func:`load_pipeline`, so a file cannot choose where this

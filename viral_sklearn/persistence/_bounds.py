@@ -128,23 +128,26 @@ def check_bounds(path: str, specs: list, network: dict) -> None:
     from .. import ChorusExtractor, LSTMModule, MelSpectrogramTransformer
 
     song_specs, clf_spec = specs[:-1], specs[-1]
+    lstm = network is not None and "module" in network  # else the classifier is a scikit-learn step
     frames = None
     for i, spec in enumerate(song_specs):
-        where = f"step {spec.name!r} ({spec.cls.__name__})"
+        where = f"step {spec.name!r} ({getattr(spec.cls, '__name__', 'scikit-learn')})"
         if spec.cls is ChorusExtractor:
             _chorus(path, where, _with_defaults(spec))
         if spec.cls is not MelSpectrogramTransformer:
             continue
+        params = _with_defaults(spec)
+        frames = _mel_frames(path, where, params)
+        if not lstm:
+            continue
         if i != len(song_specs) - 1:
             raise _error(path, f"{where} is followed by step {song_specs[i + 1].name!r}: the mel spectrogram must be "
                                "the last step before the classifier")
-        params = _with_defaults(spec)
-        frames = _mel_frames(path, where, params)
         n_mels = params["n_mels"]
         if n_mels != network["module"]["input_size"]:
             raise _error(path, f"{where} makes n_mels={n_mels} bands per frame, but the network of step "
                                f"{clf_spec.name!r} takes input_size={network['module']['input_size']}")
-    if frames is None:
+    if frames is None or not lstm:
         return
     default_hidden = inspect.signature(LSTMModule).parameters["hidden_size"].default
     hidden = network["module"].get("hidden_size", default_hidden)

@@ -25,11 +25,15 @@ from sklearn.utils._param_validation import (
 from .. import ChorusExtractor, LSTMClassifier, MelSpectrogramTransformer, MonoMixer
 from ._container import strict_json
 from ._errors import ModelFormatError
+from ._pooled import POOLED_TYPE, pooled_spec
 from ._format import CLASSIFIER_PARAMS, FORMAT_VERSION, HEADER_KEY, MACHINE_LOCAL_PARAMS, PRE_METHOD_FORMATS
 
-__all__ = ["CLASSIFIER_CONSTRAINTS", "SONG_STEP_TYPES", "STEP_TYPES", "StepSpec", "read_description"]
+__all__ = ["CLASSIFIER_CONSTRAINTS", "SKOPS_STEP", "SONG_STEP_TYPES", "STEP_TYPES", "StepSpec", "read_description"]
 
+#: a scikit-learn step, held by the file's skops payload (:mod:`._skops`)
+SKOPS_STEP = "skops"
 #: the step types a file may name, by class name: nothing else is ever built
+#: (besides these, PooledMelTransformer and SKOPS_STEP)
 SONG_STEP_TYPES = {cls.__name__: cls for cls in (MonoMixer, ChorusExtractor, MelSpectrogramTransformer)}
 STEP_TYPES = {**SONG_STEP_TYPES, LSTMClassifier.__name__: LSTMClassifier}
 
@@ -67,7 +71,10 @@ _CLASSIFIER_ENTRY_KEYS = _ENTRY_KEYS | {"module", "classes", "n_features_in"}
 
 @dataclass
 class StepSpec:
-    """A checked step: its name, class and parameters (machine-local ones removed)."""
+    """A checked step: its name, class and parameters (machine-local ones removed).
+
+    A scikit-learn step (``"type": "skops"``) has ``cls=None``: it is built from the skops payload.
+    """
 
     name: str
     cls: type
@@ -75,6 +82,8 @@ class StepSpec:
     entry: dict = field(repr=False)
     #: machine-local values of a format 1.0 file that differ from the defaults (ignored)
     ignored: dict = field(default_factory=dict)
+    #: fitted attributes set on the built step (a PooledMelTransformer's shape)
+    fitted: dict = field(default_factory=dict)
 
 
 def _error(path: str, reason: str) -> ModelFormatError:
@@ -104,7 +113,7 @@ def read_description(path: str, metadata: dict) -> tuple[str, list[StepSpec]]:
         raise _error(path, f"the model description is not valid JSON ({str(exc)[:200]})") from None
     if not isinstance(header, dict):
         raise _error(path, "the model description is not a JSON object")
-    unknown = sorted(set(header) - {"format_version", "library_version", "steps"})
+    unknown = sorted(set(header) - {"format_version", "library_version", "steps", "skops"})
     if unknown:
         raise _error(path, f"unknown key(s) {unknown} in the model description"[:300])
     version = header.get("format_version")
@@ -132,6 +141,8 @@ def read_description(path: str, metadata: dict) -> tuple[str, list[StepSpec]]:
             raise _error(path, f"two steps are named {spec.name!r}")
         names.add(spec.name)
         specs.append(spec)
+    if specs[-1].cls is not LSTMClassifier and specs[-1].entry["type"] != SKOPS_STEP:
+        raise _error(path, "the last step must be a classifier: an LSTMClassifier or a scikit-learn step")
     return version, specs
 
 
@@ -139,16 +150,24 @@ def _step(path: str, entry, *, legacy: bool, last: bool) -> StepSpec:
     if not isinstance(entry, dict):
         raise _error(path, f"invalid step entry {_short(entry)}")
     kind, name = entry.get("type"), entry.get("name")
-    if not isinstance(kind, str) or kind not in STEP_TYPES:
-        raise _error(path, f"unknown step type {_short(kind)} (allowed: {', '.join(sorted(STEP_TYPES))})")
+    if not isinstance(kind, str) or (kind not in STEP_TYPES and kind not in (POOLED_TYPE, SKOPS_STEP)):
+        allowed = ", ".join(sorted([*STEP_TYPES, POOLED_TYPE, SKOPS_STEP]))
+        raise _error(path, f"unknown step type {_short(kind)} (allowed: {allowed})")
     reserved = set(Pipeline([]).get_params(deep=False))
     if not isinstance(name, str) or not _NAME.fullmatch(name) or "__" in name or name in reserved:
         raise _error(path, f"invalid step name {_short(name)} (a Python identifier without '__', not one of "
                            f"{sorted(reserved)})")
+    if kind == POOLED_TYPE:
+        return pooled_spec(path, name, entry, StepSpec)
+    if kind == SKOPS_STEP:  # built from the skops payload, which is checked on its own
+        if set(entry) != {"name", "type"}:
+            raise _error(path, f"unknown key(s) {sorted(set(entry) - {'name', 'type'})} in step {name!r} "
+                               f"({SKOPS_STEP})"[:300])
+        return StepSpec(name, None, {}, entry)
     cls = STEP_TYPES[kind]
     is_classifier = cls is LSTMClassifier
-    if is_classifier != last:
-        raise _error(path, "the last step must be an LSTMClassifier, and only the last")
+    if is_classifier and not last:
+        raise _error(path, "an LSTMClassifier must be the last step")
     keys = _CLASSIFIER_ENTRY_KEYS if is_classifier else _ENTRY_KEYS
     extra = sorted(set(entry) - keys)
     if extra:

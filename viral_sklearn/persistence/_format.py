@@ -4,7 +4,7 @@ A safe model is one safetensors file: the network's weights as tensors named
 ``<step>.<parameter>`` and, in the safetensors header's ``__metadata__`` under
 :data:`HEADER_KEY`, a JSON description of the pipeline::
 
-    {"format_version": "1.2", "library_version": "0.3.0",
+    {"format_version": "1.3", "library_version": "0.3.0",
      "steps": [{"name": "mono", "type": "MonoMixer", "params": {...}},
                ...,
                {"name": "clf", "type": "LSTMClassifier", "params": {...},
@@ -31,9 +31,12 @@ __all__ = [
 #: one is refused; in 1.0 files, which always carried them, they are ignored.
 #: 1.2: ChorusExtractor has ``method`` (and ``offset``); 1.0 and 1.1 files,
 #: written when its only algorithm was pychorus's, load with ``method="pychorus"``.
-#: A network key a file lacks (``standardize``, ``readout`` ... written by
-#: later versions) means LSTMModule's own default, the network older files hold.
-FORMAT_VERSION = "1.2"
+#: 1.3: ``PooledMelTransformer`` steps (described in JSON) and scikit-learn steps
+#: (``"type": "skops"``, held by one skops payload in the file, :mod:`._skops`);
+#: the last step is an LSTMClassifier or a scikit-learn step.  A network key a
+#: file lacks (``standardize``, ``readout`` ... of the sequence-model options)
+#: means LSTMModule's own default, the network older files hold.
+FORMAT_VERSION = "1.3"
 #: formats written before ChorusExtractor had ``method``
 PRE_METHOD_FORMATS = ("1.0", "1.1")
 

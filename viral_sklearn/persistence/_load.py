@@ -7,12 +7,14 @@ import warnings
 
 from sklearn.pipeline import Pipeline
 
+from .. import LSTMClassifier
 from ._bounds import check_bounds
-from ._container import open_regular, read_container, sniff
+from ._container import open_regular, read_container, sniff, strict_json
 from ._description import read_description
 from ._errors import ModelFormatError, UntrustedPickleError
-from ._format import MAX_FILE_SIZE
+from ._format import HEADER_KEY, MAX_FILE_SIZE
 from ._network import build_classifier, check_network, load_weights
+from ._skops import PAYLOAD_TENSOR, build_sklearn_steps, check_payload
 
 __all__ = ["load_model", "load_pipeline"]
 
@@ -86,14 +88,16 @@ def load_pipeline(
     path = os.fspath(path)
     container = read_container(path, max_file_size=max_file_size)
     _, specs = read_description(path, container.metadata)
-    song_specs, clf_spec = specs[:-1], specs[-1]
-    network = check_network(path, clf_spec, container)
+    clf_spec = specs[-1] if specs[-1].cls is LSTMClassifier else None
+    network = check_network(path, clf_spec, container) if clf_spec else {"tensors": {}}
     check_bounds(path, specs, network)
-    stray = sorted(set(container.tensors) - set(network["tensors"]))
+    payload = check_payload(path, container, strict_json(container.metadata[HEADER_KEY]), specs)
+    stray = sorted(set(container.tensors) - set(network["tensors"]) - ({PAYLOAD_TENSOR} if payload else set()))
     if stray:
         raise ModelFormatError(f"{path!r}: tensor(s) {stray[:10]} belong to no classifier step")
     ignored = [f"{s.name}__{k}={v!r}" for s in specs for k, v in s.ignored.items()]
-    state = load_weights(path, container, network)
+    state = load_weights(path, container, network) if clf_spec else None
+    sklearn_steps = iter(build_sklearn_steps(path, payload, sum(s.cls is None for s in specs)) if payload else [])
 
     if ignored:
         warnings.warn(
@@ -104,10 +108,17 @@ def load_pipeline(
         )
     local = {"memory": memory, "n_jobs": n_jobs, "verbose": bool(verbose)}
     steps = []
-    for spec in song_specs:
-        accepted = spec.cls().get_params(deep=False)
-        steps.append((spec.name, spec.cls(**spec.params, **{k: v for k, v in local.items() if k in accepted})))
-    steps.append((clf_spec.name, build_classifier(clf_spec, network, state, device=device, verbose=verbose)))
+    for spec in specs:
+        if spec is clf_spec:
+            steps.append((spec.name, build_classifier(spec, network, state, device=device, verbose=verbose)))
+        elif spec.cls is None:  # a scikit-learn step, in the payload's order
+            steps.append((spec.name, next(sklearn_steps)))
+        else:
+            accepted = spec.cls().get_params(deep=False)
+            step = spec.cls(**spec.params, **{k: v for k, v in local.items() if k in accepted})
+            for attribute, value in spec.fitted.items():
+                setattr(step, attribute, value)
+            steps.append((spec.name, step))
     return Pipeline(steps)
 
 

@@ -11,6 +11,8 @@ from sklearn.pipeline import Pipeline
 
 from .. import LSTMClassifier, LSTMModule
 from ._description import STEP_TYPES
+from ._pooled import pooled_entry
+from ._skops import SklearnPart
 from ._format import CLASSIFIER_PARAMS, FORMAT_VERSION, HEADER_KEY, MACHINE_LOCAL_PARAMS, MAX_HEADER_SIZE
 
 __all__ = ["save_pipeline"]
@@ -109,12 +111,18 @@ def save_pipeline(pipeline: Pipeline, path: str | os.PathLike) -> str:
 
     if not isinstance(pipeline, Pipeline):
         raise TypeError(f"expected a sklearn Pipeline, got {type(pipeline).__name__}")
-    steps, tensors = [], {}
-    for name, est in pipeline.steps:
+    from .. import PooledMelTransformer
+
+    steps, tensors, sklearn_part = [], {}, SklearnPart()
+    for i, (name, est) in enumerate(pipeline.steps):
         kind = type(est).__name__
-        if STEP_TYPES.get(kind) is not type(est):
-            raise TypeError(f"step {name!r} of type {kind} cannot be stored in the safe format; use joblib")
-        if isinstance(est, LSTMClassifier):
+        if isinstance(est, LSTMClassifier) and i != len(pipeline.steps) - 1:
+            raise TypeError(f"step {name!r}: the safe format stores an LSTMClassifier as the last step only")
+        if type(est) is PooledMelTransformer:
+            steps.append({"name": name, **pooled_entry(est)})
+        elif STEP_TYPES.get(kind) is not type(est):
+            steps.append(sklearn_part.add(name, est))
+        elif isinstance(est, LSTMClassifier):
             entry, weights = _classifier_entry(est)
             tensors.update({f"{name}.{k}": v for k, v in weights.items()})
             steps.append({"name": name, "type": kind, **entry})
@@ -123,7 +131,15 @@ def save_pipeline(pipeline: Pipeline, path: str | os.PathLike) -> str:
                 k: _json_value(k, v) for k, v in est.get_params(deep=False).items() if k not in MACHINE_LOCAL_PARAMS
             }
             steps.append({"name": name, "type": kind, "params": params})
-    description = json.dumps({"format_version": FORMAT_VERSION, "library_version": __version__, "steps": steps})
+    if steps[-1]["type"] not in ("skops", LSTMClassifier.__name__):
+        raise TypeError("the last step must be a classifier (an LSTMClassifier or a scikit-learn estimator) to be "
+                        "stored in the safe format")
+    header = {"format_version": FORMAT_VERSION, "library_version": __version__, "steps": steps}
+    skops_entry, payload = sklearn_part.dump()
+    if payload:
+        header["skops"] = skops_entry
+        tensors.update(payload)
+    description = json.dumps(header)
     if len(description.encode()) + 200 * (len(tensors) + 1) > MAX_HEADER_SIZE:
         raise ValueError(f"the model's description ({len(description)} characters) would not fit the "
                          f"{MAX_HEADER_SIZE}-byte header a model file may have")
