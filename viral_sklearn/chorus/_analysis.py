@@ -187,7 +187,7 @@ def _structure(features: SongFeatures, clip_length: float) -> SongStructure:
 
 
 def _samples(audio, sr, sample_rate: int) -> tuple[np.ndarray, int]:
-    from .._audio import AudioClip, load_audio
+    from ..audio import AudioClip, load_audio
 
     if isinstance(audio, (str, os.PathLike, AudioClip)):
         if sr is not None:

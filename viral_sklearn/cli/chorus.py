@@ -118,8 +118,8 @@ def _occurrence_rows(extractor, items, songs) -> list[dict]:
     """``--all``: one row per chorus occurrence, one empty row for a song without."""
     from functools import partial
 
-    from .._audio import as_clips
-    from .._per_song import map_songs
+    from ..audio import as_clips
+    from ..audio._per_song import map_songs
 
     func = partial(song_occurrences, clip_length=float(extractor.clip_length),
                    sample_rate=int(extractor.sample_rate))
