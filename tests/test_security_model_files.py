@@ -205,8 +205,9 @@ CASES = {
                             r"'num_layers' parameter of LSTMModule must be an int in the range \[1, 64\]"),
     "hidden_size_4096_fits_memory_not_weights": Case(
         _set("clf", "hidden_size", 4096, where="module"),
-        r"weights do not fit the network of step 'clf': tensor 'clf\.lstm\.weight_ih_l0' has shape \(32, 16\) in "
-        r"the file, the network described \(.*hidden_size=4096.*\) needs \(16384, 16\)"),
+        r"weights do not fit the network of step 'clf': tensor 'clf\.lstm\.weight_ih_l0' has shape \(32, 32\) in "
+        # the LSTM reads the convolutional front end's 32 channels (the default CRNN), not the 16 mel bands
+        r"the file, the network described \(.*hidden_size=4096.*\) needs \(16384, 32\)"),
     "huge_network_index_agrees_data_absent": Case(
         lambda p, evil: _consistent_huge_network(p),
         r"truncated file: its header describes 6\d{10} bytes of tensor data, the file holds \d{4,6}$"),
