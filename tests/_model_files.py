@@ -129,3 +129,29 @@ def written_files(dirs: dict[str, Path], *, torch_cache_ok: bool = False) -> lis
         found = [p for p in found if not (Path(p).parent == dirs["tmp"] and Path(p).name.startswith("torchinductor_")
                                           and Path(p).is_dir() and not any(Path(p).iterdir()))]
     return found
+
+
+def tiny_songs(folder) -> tuple[list[str], list[str]]:
+    """Twelve 3-s tones at 8 kHz, every other one noisy and labelled "hit" (the rest "flop")."""
+    import numpy as np
+
+    from .conftest import tone, write_audio
+
+    rng = np.random.default_rng(0)
+    paths, labels = [], []
+    for k in range(12):
+        y = tone(3.0, 8000, freq=200 + 40 * k)[:, 0]
+        if k % 2:
+            y = y + 0.2 * rng.standard_normal(y.size).astype(np.float32)
+        paths.append(write_audio(folder / f"s{k}.wav", y, 8000))
+        labels.append("hit" if k % 2 else "flop")
+    return paths, labels
+
+
+def tiny_pipeline():
+    """The default pipeline at the scale of :func:`tiny_songs` (1-s clips, 16 bands, 2 epochs), unfitted."""
+    from viral_sklearn import make_viral_pipeline
+
+    pipe = make_viral_pipeline(clip_length=1.0, sample_rate=8000, n_mels=16, hidden_size=8, max_epochs=2,
+                               random_state=0)
+    return pipe.set_params(mel__hop_length=160)

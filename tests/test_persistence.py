@@ -33,24 +33,13 @@ from viral_sklearn.persistence._description import CLASSIFIER_CONSTRAINTS, SONG_
 from viral_sklearn.persistence._format import CLASSIFIER_PARAMS
 from viral_sklearn.persistence._network import MODULE_CONSTRAINTS
 
-from ._model_files import read_raw, sandbox_dirs, write_raw, written_files
-from .conftest import tone, write_audio
+from ._model_files import read_raw, sandbox_dirs, tiny_pipeline, tiny_songs, write_raw, written_files
 
 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("songs")
-    rng = np.random.default_rng(0)
-    paths, labels = [], []
-    for k in range(12):
-        y = tone(3.0, 8000, freq=200 + 40 * k)[:, 0]
-        if k % 2:
-            y = y + 0.2 * rng.standard_normal(y.size).astype(np.float32)
-        paths.append(write_audio(folder / f"s{k}.wav", y, 8000))
-        labels.append("hit" if k % 2 else "flop")
-    pipe = make_viral_pipeline(clip_length=1.0, sample_rate=8000, n_mels=16, hidden_size=8, max_epochs=2,
-                               random_state=0)
-    pipe.set_params(mel__hop_length=160)
+    paths, labels = tiny_songs(tmp_path_factory.mktemp("songs"))
+    pipe = tiny_pipeline()
     pipe.fit(paths, np.array(labels))
     return pipe, paths
 

@@ -21,28 +21,17 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from viral_sklearn import PooledMelTransformer, make_viral_pipeline
+from viral_sklearn import PooledMelTransformer
 from viral_sklearn.persistence import FORMAT_VERSION, ModelFormatError, load_model, load_pipeline, save_pipeline
 from viral_sklearn.persistence._skops import ALLOWED_TYPES, PAYLOAD_TENSOR
 
-from ._model_files import MB, measure, read_raw, write_raw
-from .conftest import tone, write_audio
+from ._model_files import MB, measure, read_raw, tiny_pipeline, tiny_songs, write_raw
 
 
 @pytest.fixture(scope="module")
 def songs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("songs")
-    rng = np.random.default_rng(0)
-    paths, labels = [], []
-    for k in range(12):
-        y = tone(3.0, 8000, freq=200 + 40 * k)[:, 0]
-        if k % 2:
-            y = y + 0.2 * rng.standard_normal(y.size).astype(np.float32)
-        paths.append(write_audio(folder / f"s{k}.wav", y, 8000))
-        labels.append("hit" if k % 2 else "flop")
-    lstm = make_viral_pipeline(clip_length=1.0, sample_rate=8000, n_mels=16, hidden_size=8, max_epochs=2,
-                               random_state=0)
-    lstm.set_params(mel__hop_length=160)
+    paths, labels = tiny_songs(tmp_path_factory.mktemp("songs"))
+    lstm = tiny_pipeline()
     return np.array(paths, dtype=object), np.array(labels), lstm
 
 
