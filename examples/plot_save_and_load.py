@@ -5,7 +5,9 @@ Saving and loading a model
 Two formats: ``joblib`` keeps everything (training history, callbacks) but loading
 a file runs code from it, so only load your own; ``save_pipeline`` writes weights as
 safetensors plus a JSON description and ``load_pipeline`` rebuilds the pipeline
-without unpickling anything: the format to share models in.
+without unpickling anything: the format to share models in.  It also holds the
+pooled-mel baselines: their scikit-learn steps travel as a skops payload that the
+loader checks against a fixed allow-list of types before building anything.
 """
 
 # %%
@@ -14,8 +16,12 @@ import tempfile
 
 import joblib
 import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
-from viral_sklearn import make_viral_pipeline
+from viral_sklearn import PooledMelTransformer, make_viral_pipeline
 from viral_sklearn.datasets import make_songs
 from viral_sklearn.persistence import load_pipeline, save_pipeline
 
@@ -42,3 +48,16 @@ print("original :", proba.round(4).tolist())
 print("joblib   :", same.predict_proba(songs.paths[:2]).round(4).tolist())
 print("safe     :", safe.predict_proba(songs.paths[:2]).round(4).tolist())
 assert np.array_equal(proba, safe.predict_proba(songs.paths[:2]))
+
+# %%
+# A pooled-mel baseline (the song steps, then mean/std pooling, scaling and a
+# logistic regression) goes into the same format: our steps as JSON, the
+# scikit-learn steps as an allow-listed skops payload.
+pooled = Pipeline([(name, clone(step)) for name, step in pipe.steps[:-1]]
+                  + [("pool", PooledMelTransformer()), ("scale", StandardScaler()),
+                     ("clf", LogisticRegression(C=0.05, max_iter=2000))])
+pooled.fit(songs.paths[2:], songs.labels[2:])
+save_pipeline(pooled, os.path.join(OUT, "pooled.safetensors"))
+pooled_again = load_pipeline(os.path.join(OUT, "pooled.safetensors"))
+print("pooled   :", pooled_again.predict_proba(songs.paths[:2]).round(4).tolist())
+assert np.array_equal(pooled.predict_proba(songs.paths[:2]), pooled_again.predict_proba(songs.paths[:2]))

@@ -364,7 +364,7 @@ def _print_summary(s: dict, out: str) -> None:
     print(f"model saved in the safe format and reloaded: {s['model']} (identical predictions: "
           f"{s['reloaded_model_identical']})")
     print(f"load it with: from viral_sklearn.persistence import load_pipeline; "
-          f"model = load_pipeline({s['model']!r})  (or: viral-sklearn predict --model {s['model']} SONGS...)")
+          f"model = load_pipeline({s['model']!r})  (or: viral-sklearn predict {s['model']} SONG...)")
     print(f"timing (s): {s['seconds']}")
     print(f"outputs in {os.path.abspath(out)}: summary.json, model.safetensors, " + ", ".join(s["figures"]))
 
