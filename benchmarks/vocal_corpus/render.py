@@ -97,7 +97,7 @@ def render_score(score: dict, path: str, bank: dict, rng: np.random.Generator, *
 
     ``voice_db``: the voice's level over the band's (their loud-passage RMS).
     """
-    from viral_sklearn.datasets._synthetic import write_audio_file
+    from viral_sklearn.datasets._music import write_audio_file
 
     from .voice import sing
 
