@@ -84,6 +84,19 @@ def test_a_song_without_a_chorus_gets_one_empty_row(tmp_path, capsys):
     assert _rows(capsys.readouterr().out) == [{"path": noise, "start": "", "end": "", "confidence": ""}]
 
 
+@pytest.mark.parametrize("extra", [[], ["--all"]])
+def test_when_every_file_fails_no_empty_table_is_printed(tmp_path, capsys, extra):
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"not audio at all")
+    assert main(["chorus", str(bad), *extra]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "bad.mp3" in captured.err and "no rows to show" in captured.err
+    # a CSV keeps its header, so a reader still sees the columns
+    assert main(["chorus", str(bad), "--csv", *extra]) == 1
+    assert capsys.readouterr().out.startswith("path,start,end,")
+
+
 def test_export_writes_each_chorus_clip_as_audio(songs, tmp_path, capsys):
     out_dir = tmp_path / "clips"
     assert main(["chorus", *songs["all"], "--export", str(out_dir), "--csv", "--clip-length", str(CLIP),

@@ -36,6 +36,25 @@ def test_every_subcommand_has_help(command, capsys):
         assert option in out, f"{command} --help does not mention {option}"
 
 
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_help_is_plain_text_not_restructuredtext(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    for markup in ("``", ":func:", ":class:", ":mod:", ":meth:"):
+        assert markup not in out, f"{command} --help prints the markup {markup!r}"
+
+
+@pytest.mark.parametrize("argv", [["chorus", "a.mp3", "--bogus"], ["train", "--metadata", "m.csv", "--audio-dir", "d", "--out", "m", "--bogus"], ["predict", "m", "--bogus"]])
+def test_unknown_option_prints_the_subcommands_usage(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: viral-sklearn {argv[0]} "), err
+    assert f"viral-sklearn {argv[0]}: error: unrecognized arguments: --bogus" in err
+
+
 def test_help_states_the_library_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])

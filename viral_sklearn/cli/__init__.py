@@ -80,7 +80,9 @@ def _terminate_cleanly():
 def main(argv=None) -> int:
     """Run the command; returns its exit code (argparse exits with 2 on a bad command line)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # the subcommand's usage, not the top level's: that is where the option is missing
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     console = Console(quiet=args.quiet)
     try:
         with _terminate_cleanly():

@@ -180,11 +180,12 @@ def run(args, console) -> int:
                 "confidence": None if confidence is None else float(confidence[k]),
             })
     table_rows, columns = (all_rows or [], ALL_COLUMNS) if args.all_choruses else (rows, COLUMNS)
-    if args.csv:
-        text = csv_text(table_rows, columns, digits=3)
+    if args.csv:  # a CSV keeps its header line with no rows: readers still see the columns
+        emit(csv_text(table_rows, columns, digits=3), args.out, console)
+    elif table_rows:  # a table of no rows would be a header alone
+        emit(format_table(table_rows, columns, digits=2) + "\n", args.out, console)
     else:
-        text = format_table(table_rows, columns, digits=2) + "\n"
-    emit(text, args.out, console)
+        console.note("no rows to show" + (f": {args.out} not written" if args.out else ""))
     if args.export and rows:
         for row, name in zip(rows, _output_names([r["path"] for r in rows], ".chorus.wav")):
             out = os.path.join(args.export, name)

@@ -1,6 +1,6 @@
 """``viral-sklearn demo``: the main job, on a built-in synthetic corpus.
 
-It needs no data from anywhere.  It writes a synthetic corpus on which the task is
+The demo needs no data from anywhere: it writes a synthetic corpus on which the task is
 hard (a weak, noisy chorus cue, decoy verses, 10% label noise, 30% positives, 20
 artists who share a sound and a hit rate), compares the LSTM, pooled-mel logistic
 regression, pooled-mel gradient boosting and a dummy, on chorus, fixed-offset and
@@ -369,9 +369,14 @@ def _print_summary(s: dict, out: str) -> None:
     print(f"outputs in {os.path.abspath(out)}: summary.json, model.safetensors, " + ", ".join(s["figures"]))
 
 
+def _plain(text: str) -> str:
+    """A docstring paragraph as ``--help`` prints it: one line, no reStructuredText markup."""
+    return " ".join(text.replace("``", "'").split())
+
+
 def add_parser(subparsers, parents):
     p = subparsers.add_parser("demo", parents=parents, help="run the main job on a built-in synthetic corpus",
-                              description=__doc__.split("\n\n")[1].replace("\n", " "))
+                              description=_plain(__doc__.split("\n\n")[1]))
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
     p.add_argument("--n-songs", type=positive_int, default=200, help="synthetic songs (default: 200)")
     p.add_argument("--clip-length", type=positive_float, default=6.0, help="chorus window in seconds (default: 6)")
