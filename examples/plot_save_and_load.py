@@ -61,3 +61,18 @@ save_pipeline(pooled, os.path.join(OUT, "pooled.safetensors"))
 pooled_again = load_pipeline(os.path.join(OUT, "pooled.safetensors"))
 print("pooled   :", pooled_again.predict_proba(songs.paths[:2]).round(4).tolist())
 assert np.array_equal(pooled.predict_proba(songs.paths[:2]), pooled_again.predict_proba(songs.paths[:2]))
+
+# %%
+# Every song's probability from the loaded models against the original ones: on
+# the diagonal, because the safe format restores the same numbers.
+import matplotlib.pyplot as plt  # noqa: E402
+
+fig, ax = plt.subplots(figsize=(4, 4))
+for model, loaded, name in ((pipe, safe, "LSTM"), (pooled, pooled_again, "pooled-mel logistic")):
+    ax.scatter(model.predict_proba(songs.paths)[:, 1], loaded.predict_proba(songs.paths)[:, 1], label=name,
+               alpha=0.7)
+ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1)
+ax.set_xlabel("P(viral), original model")
+ax.set_ylabel("P(viral), loaded from the safe format")
+ax.legend(loc="upper left")
+fig.tight_layout()

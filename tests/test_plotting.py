@@ -96,6 +96,8 @@ def test_chorus_window_true_choruses_and_xlim(tmp_path):
     assert isinstance(ax, Axes)
     (detected,) = by_gid(ax, "detected-chorus")
     assert x_extent(detected) == pytest.approx((17.5, 22.5))
+    (outline,) = by_gid(ax, "detected-chorus-outline")  # drawn over the waveform, the band behind it
+    assert x_extent(outline) == pytest.approx((17.5, 22.5)) and outline.zorder > detected.zorder
     assert detected.get_label() == "detected chorus"
     marks = by_gid(ax, "true-chorus")
     assert [x_extent(p) for p in marks] == [pytest.approx(t) for t in truths]
@@ -133,7 +135,8 @@ def test_chorus_on_given_axes():
     fig, (a, b) = plt.subplots(2)
     try:
         assert plot_chorus(song(5.0), SR, chorus_start=1, clip_length=2, ax=b) is b
-        assert not a.patches and len(b.patches) == 1
+        assert not a.patches
+        assert sorted(p.get_gid() for p in b.patches) == ["detected-chorus", "detected-chorus-outline"]
     finally:
         plt.close(fig)
 
@@ -380,6 +383,25 @@ def test_confusion_matrix_labels_order():
     ax = plot_confusion_matrix(y_true, y_pred, labels=["viral", "flop"])
     assert cell_texts(ax).tolist() == [["2", "0"], ["1", "2"]]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["viral", "flop"]
+
+
+def test_confusion_matrix_display_labels_and_title():
+    y_true = np.array([0, 0, 1, 1, 1])
+    y_pred = np.array([0, 1, 1, 1, 0])
+    ax = plot_confusion_matrix(y_true, y_pred, labels=[0, 1], display_labels=["not viral", "viral"],
+                               title="LSTM on 5 held-out songs")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["not viral", "viral"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["not viral", "viral"]
+    assert cell_texts(ax).tolist() == [["1", "1"], ["1", "2"]]  # the counts keep the labels' order
+    assert ax.get_title() == "LSTM on 5 held-out songs"
+    with pytest.raises(ValueError, match="display_labels names 1 classes, there are 2"):
+        plot_confusion_matrix(y_true, y_pred, display_labels=["viral"])
+
+
+def test_roc_title():
+    y, score = binary_scores()
+    assert plot_roc(y, score).get_title() == ""
+    assert plot_roc(y, score, name="LSTM", title="LSTM on 60 held-out songs").get_title() == "LSTM on 60 held-out songs"
 
 
 @pytest.mark.parametrize(

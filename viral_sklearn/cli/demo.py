@@ -244,8 +244,11 @@ def run_demo(
             "mel.png": lambda: plotting.plot_mel(front.transform(paths[[song]])[0], sr=mel.sample_rate,
                                                  hop_length=mel.hop_length,
                                                  title="mel spectrogram of the detected chorus (dB)"),
-            "roc.png": lambda: plotting.plot_roc(y[test], proba, name=best_name),
-            "confusion.png": lambda: plotting.plot_confusion_matrix(y[test], pred),
+            "roc.png": lambda: plotting.plot_roc(y[test], proba, name=best_name,
+                                                 title=f"{best_name} on {len(test)} held-out songs"),
+            "confusion.png": lambda: plotting.plot_confusion_matrix(
+                y[test], pred, labels=[0, 1], display_labels=["not viral", "viral"],
+                title=f"{best_name} on {len(test)} held-out songs"),
         }
         if hasattr(best[-1], "history_"):
             draws["history.png"] = lambda: plotting.plot_history(best[-1].history_)

@@ -7,7 +7,8 @@
 * :func:`overfit_one_batch`: can the model fit 16 songs?  (:class:`OverfitReport`)
 """
 
-from ._classifier import NOTEBOOK_PARAMS, EpochProgressBar, LSTMClassifier
+from ._callbacks import EpochProgressBar
+from ._classifier import NOTEBOOK_PARAMS, LSTMClassifier
 from ._diagnostics import OverfitReport, overfit_one_batch
 from ._module import LSTMModule
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring, GradientNormClipping, LRScheduler
 from skorch.dataset import ValidSplit
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
@@ -20,12 +17,14 @@ from sklearn.utils._param_validation import Interval, validate_parameter_constra
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._runtime import limit_threads, resolve_device, rng_devices, threads_per_task
+from .._runtime import limit_threads, rng_devices, threads_per_task
 from ._augment import Augmentation
+from ._callbacks import training_callbacks
+from ._device import AutoDeviceMixin
 from ._module import LSTMModule
 from ._scaling import BandScaler, band_statistics
 
-__all__ = ["LSTMClassifier", "EpochProgressBar", "NOTEBOOK_PARAMS"]
+__all__ = ["LSTMClassifier", "NOTEBOOK_PARAMS"]
 
 
 #: the network LSTMClassifier builds unless told otherwise (``module__<key>``),
@@ -42,54 +41,7 @@ NOTEBOOK_PARAMS = {
 }
 
 
-def _silent(*args, **kwargs):
-    """EarlyStopping's message sink: quiet (skorch's table shows the epochs)."""
-
-
-def _valid_accuracy(net, X, y):
-    """Validation accuracy on the encoded labels (skorch's scorer sees encoded y)."""
-    proba = net.predict_proba(X)
-    return float(np.mean(np.argmax(proba, axis=1) == np.asarray(y)))
-
-
-class EpochProgressBar(Callback):
-    """One progress bar per fit, advancing per epoch, showing the training loss.
-
-    skorch's ``ProgressBar`` counts batches; this one counts epochs, which is
-    what a long grid search wants.  Add it with
-    ``LSTMClassifier(callbacks=[("progress", EpochProgressBar())])``.
-
-    Parameters
-    ----------
-    leave : bool, default=False
-        Keep the finished bar on screen.
-    """
-
-    def __init__(self, leave=False):
-        self.leave = leave
-
-    def on_train_begin(self, net, **kwargs):
-        from tqdm.auto import tqdm
-
-        hidden = net.get_params().get("module__hidden_size")
-        self.bar_ = tqdm(
-            total=net.max_epochs, desc=f"training (hidden={hidden}, lr={net.lr:g})", unit="epoch", leave=self.leave
-        )
-
-    def on_epoch_end(self, net, **kwargs):
-        self.bar_.update(1)
-        self.bar_.set_postfix(loss=f"{net.history[-1, 'train_loss']:.3f}")
-
-    def on_train_end(self, net, **kwargs):
-        self.bar_.close()
-
-    def __getstate__(self):  # a saved model carries no terminal state
-        state = dict(self.__dict__)
-        state.pop("bar_", None)
-        return state
-
-
-class LSTMClassifier(NeuralNetClassifier):
+class LSTMClassifier(AutoDeviceMixin, NeuralNetClassifier):
     """skorch classifier of (time x mel) sequences with :class:`LSTMModule`.
 
     From the notebook: hidden size 64, Adam with lr 5e-3, batch 16,
@@ -308,79 +260,7 @@ class LSTMClassifier(NeuralNetClassifier):
     # -- defaults -------------------------------------------------------
     @property
     def _default_callbacks(self):
-        callbacks = []
-        for name, cb in super()._default_callbacks:
-            if name == "valid_acc":
-                cb = EpochScoring(_valid_accuracy, name="valid_acc", lower_is_better=False)
-            callbacks.append((name, cb))
-        callbacks.append(
-            ("lr_scheduler", LRScheduler(policy=torch.optim.lr_scheduler.StepLR, step_size=10, gamma=0.5))
-        )
-        if self.gradient_clip is not None:
-            callbacks.append(("gradient_clip", GradientNormClipping(gradient_clip_value=self.gradient_clip)))
-        if self.early_stopping is not None and self.train_split is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.early_stopping, load_best=True, sink=_silent)))
-        return callbacks
-
-    # -- device -----------------------------------------------------------
-    # skorch reads ``self.device`` wherever it moves a tensor or a module, and
-    # torch knows no "auto".  Prediction paths (which may run from several
-    # threads) resolve it locally in ``infer`` and ``forward_iter``; training,
-    # initialisation and loading hold the concrete device in ``self.device``
-    # while they run and put the parameter back after.
-    @contextlib.contextmanager
-    def _concrete_device(self):
-        requested = self.device
-        concrete = resolve_device(requested)
-        if concrete is requested:
-            yield concrete
-            return
-        self.device = concrete
-        try:
-            yield concrete
-        finally:
-            if self.device is concrete:  # unless set_params changed it meanwhile
-                self.device = requested
-
-    def initialize(self):
-        with self._concrete_device():
-            return super().initialize()
-
-    def set_params(self, **kwargs):
-        requested = kwargs.get("device", None)
-        if requested is not None and resolve_device(requested) is not requested:
-            # a re-initialisation below moves modules to the device: give it a real one
-            super().set_params(**{**kwargs, "device": resolve_device(requested)})
-            self.device = requested
-            return self
-        with self._concrete_device():
-            return super().set_params(**kwargs)
-
-    def infer(self, x, **fit_params):
-        if isinstance(x, Mapping):  # not our input; skorch merges it with fit_params
-            with self._concrete_device():
-                return super().infer(x, **fit_params)
-        return self.module_(to_tensor(x, device=resolve_device(self.device)), **fit_params)
-
-    def forward_iter(self, X, training=False, device="cpu"):
-        return super().forward_iter(X, training=training, device=resolve_device(device))
-
-    def get_loss(self, y_pred, y_true, *args, **kwargs):
-        with self._concrete_device():
-            return super().get_loss(y_pred, y_true, *args, **kwargs)
-
-    def load_params(self, *args, **kwargs):
-        with self._concrete_device():
-            return super().load_params(*args, **kwargs)
-
-    def __setstate__(self, state):
-        requested = state.get("device")
-        concrete = resolve_device(requested)
-        state["device"] = concrete  # what "auto" means on the loading machine
-        super().__setstate__(state)
-        if concrete is not requested:
-            self.device = requested
+        return training_callbacks(self, super()._default_callbacks)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if isinstance(self.train_split, str):

@@ -15,7 +15,8 @@ __all__ = ['plot_roc', 'plot_precision_recall', 'plot_confusion_matrix', 'plot_c
 
 
 # -- classifier results ------------------------------------------------------------
-def plot_roc(y_true, y_score, *, pos_label=None, name: str | None = None, ax=None) -> "Axes":
+def plot_roc(y_true, y_score, *, pos_label=None, name: str | None = None, title: str | None = None,
+             ax=None) -> "Axes":
     """ROC curve of binary scores, with its AUC, and the chance diagonal.
 
     Parameters
@@ -30,6 +31,9 @@ def plot_roc(y_true, y_score, *, pos_label=None, name: str | None = None, ax=Non
     name : str, optional
         Prefix of the legend entry (e.g. the model), to compare several
         curves on one ``ax``.
+    title : str, optional
+        The axes' title (say which model and which songs: "LSTM on 12
+        held-out songs").
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when None.
 
@@ -59,6 +63,8 @@ def plot_roc(y_true, y_score, *, pos_label=None, name: str | None = None, ax=Non
     ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal",
            xlabel=f"false positive rate (positive class: {pos_label!r})",
            ylabel=f"true positive rate (positive class: {pos_label!r})")
+    if title is not None:
+        ax.set_title(title)
     ax.legend(loc="lower right", fontsize="small")
     return ax
 
@@ -111,7 +117,8 @@ def plot_precision_recall(y_true, y_score, *, pos_label=None, name: str | None =
     return ax
 
 
-def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None) -> "Axes":
+def plot_confusion_matrix(y_true, y_pred, *, labels=None, display_labels=None, title: str = "confusion matrix",
+                          ax=None) -> "Axes":
     """Confusion matrix with the count written in each cell.
 
     Parameters
@@ -121,6 +128,12 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None) -> "Axes":
     labels : array-like [shape=(n_classes,)], optional
         Classes, in the order of the rows and columns; by default the sorted
         classes found in ``y_true`` and ``y_pred``.
+    display_labels : array-like of str [shape=(n_classes,)], optional
+        What the axes call each class of ``labels``, in the same order
+        (``["not viral", "viral"]`` for the labels 0 and 1); by default the
+        labels themselves.
+    title : str, default="confusion matrix"
+        The axes' title.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when None.
 
@@ -134,8 +147,9 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None) -> "Axes":
     Raises
     ------
     ValueError
-        Lengths differ, an input is empty or not 1-D, or ``labels`` has
-        duplicates or names no class of ``y_true``.
+        Lengths differ, an input is empty or not 1-D, ``labels`` has
+        duplicates or names no class of ``y_true``, or ``display_labels``
+        does not name each class once.
     """
     from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
     from sklearn.utils.multiclass import unique_labels
@@ -155,12 +169,20 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None) -> "Axes":
         if not np.isin(labels, y_true).any():
             raise ValueError(f"none of labels {labels.tolist()} is in y_true")
     cm = confusion_matrix(y_true, y_pred, labels=labels)
+    if display_labels is None:
+        display_labels = labels
+    else:
+        display_labels = [str(name) for name in _as_1d("display_labels", display_labels)]
+        if len(display_labels) != len(labels):
+            raise ValueError(
+                f"display_labels names {len(display_labels)} classes, there are {len(labels)}: {list(labels)}"
+            )
 
     ax = _get_axes(ax, (4.5, 4))
-    ConfusionMatrixDisplay(cm, display_labels=labels).plot(
+    ConfusionMatrixDisplay(cm, display_labels=display_labels).plot(
         ax=ax, colorbar=False, values_format="d", cmap="Blues"
     )
-    ax.set_title("confusion matrix")
+    ax.set_title(title)
     return ax
 
 

@@ -98,11 +98,21 @@ def plot_chorus(
     else:
         ax.plot(np.arange(arr.size) / sr, arr, **wave_kw)
 
+    # the detected window: a light band behind the waveform with a solid outline in
+    # front of it, so what the legend shows (band and outline) is what the plot shows
+    # (a translucent band over the blue waveform would show a third colour)
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch
+
     span = ax.axvspan(
-        *detected, facecolor=_DETECTED_COLOR, alpha=0.4, edgecolor="none",
-        label="detected chorus", zorder=2,
+        *detected, facecolor=to_rgba(_DETECTED_COLOR, 0.3), edgecolor="none", zorder=0,
+        label="detected chorus",
     )
     span.set_gid("detected-chorus")
+    outline = ax.axvspan(*detected, facecolor="none", edgecolor=_DETECTED_COLOR, linewidth=2.0, zorder=4)
+    outline.set_gid("detected-chorus-outline")
+    handles = [Patch(facecolor=to_rgba(_DETECTED_COLOR, 0.3), edgecolor=_DETECTED_COLOR, linewidth=2.0,
+                     label="detected chorus")]
     for i, (start, end) in enumerate(truths):
         patch = ax.axvspan(
             start, end, facecolor="none", edgecolor=_TRUE_COLOR, hatch="//", linewidth=1.5,
@@ -117,7 +127,10 @@ def plot_chorus(
     if title is not None:
         ax.set_title(title)
     # outside, right of the axes: a legend inside would hide the song
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize="small")
+    # the waveform, then the first true chorus (the band's own entry is replaced by band + outline)
+    labelled = [h for h in ax.get_legend_handles_labels()[0] if h is not span]
+    ax.legend(handles=labelled[:1] + handles + labelled[1:], loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0, fontsize="small")
     return ax
 
 
