@@ -28,6 +28,7 @@ BENCHMARKS = {
     "memory": ("bench_memory.py", [], ["--minutes", "5", "--no-stages"]),
     "decodes": ("bench_decodes.py", [], ["--n-songs", "12", "--max-epochs", "1"]),
     "training": ("bench_training.py", [], ["--n", "128", "--repeat", "3"]),
+    "startup": ("bench_startup.py", [], ["--repeat", "3"]),
     # chorus quality needs the evaluation corpus (build_chorus_corpus.py, a download):
     # bench_chorus_quality.py is run on its own; the codec check generates its songs
     "chorus-codecs": ("bench_chorus_codecs.py", [], ["--n-songs", "2", "--seeds", "5", "--quiet"]),

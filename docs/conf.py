@@ -21,6 +21,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import viral_sklearn  # noqa: E402
 from _cli_help import write_cli_help  # noqa: E402
+from _inventories import write_inventories  # noqa: E402
 
 project = "viral-sklearn"
 author = "the viral-sklearn developers"
@@ -32,6 +33,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.doctest",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
@@ -50,9 +52,16 @@ autosummary_imported_members = False
 autodoc_default_options = {"members": True, "inherited-members": False, "show-inheritance": True}
 autodoc_member_order = "groupwise"
 autodoc_typehints = "none"  # the numpydoc "Parameters" sections say the types
+autodoc_preserve_defaults = True  # signatures show `module=LSTMModule`, not the class's repr
 numpydoc_show_class_members = False  # the class template lists members itself
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
+
+# -- links to the projects we build on (base classes, types) -------------------------
+# intersphinx reads inventories written here from the installed packages (_inventories.py):
+# the build needs no network, and a name an inventory lacks is left unlinked
+intersphinx_mapping = write_inventories(DOCS / "_build" / "inventories")
+intersphinx_disabled_reftypes = ["std:doc"]
 
 # -- Markdown pages (MyST) -----------------------------------------------------------
 myst_enable_extensions = ["colon_fence", "deflist"]
@@ -100,8 +109,28 @@ def _skip_metadata_routing(app, what, name, obj, skip, options):
     return None
 
 
+#: what a skorch net documents of its own: the estimator's interface
+_NET_INTERFACE = {"fit", "partial_fit", "predict", "predict_proba", "score", "classes_"}
+
+
+def _skip_skorch_machinery(app, what, name, obj, skip, options):
+    """A skorch net's overrides of skorch's hooks (``initialize_module``, ``train_step_single``, ...):
+    how it is built, not how it is used; the page lists the estimator's interface and links
+    the skorch base class for the rest."""
+    import inspect
+
+    from skorch import NeuralNet
+
+    owner_name = getattr(getattr(obj, "fget", obj), "__qualname__", "").rpartition(".")[0]
+    owner = getattr(sys.modules.get(getattr(getattr(obj, "fget", obj), "__module__", None)), owner_name, None)
+    if inspect.isclass(owner) and issubclass(owner, NeuralNet) and hasattr(NeuralNet, name):
+        return name not in _NET_INTERFACE or None
+    return None
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_metadata_routing)
+    app.connect("autodoc-skip-member", _skip_skorch_machinery)
     # `viral-sklearn SUBCOMMAND --help` texts, included by user_guide/cli.md: the page
     # shows what the installed command says, never a copy that drifts
     write_cli_help(DOCS / "generated" / "cli")

@@ -53,9 +53,9 @@ class LSTMModule(nn.Module):
     conv_kernel : int, default=5
         Time steps the front end's convolution spans.
 
-    Shapes
-    ------
-    input ``(batch, time, input_size)`` float32, output ``(batch, n_classes)`` logits.
+    Notes
+    -----
+    Shapes: input ``(batch, time, input_size)`` float32, output ``(batch, n_classes)`` logits.
     """
 
     def __init__(self, input_size, hidden_size=64, num_layers=1, dropout=0.0, head_size=64, n_classes=2,

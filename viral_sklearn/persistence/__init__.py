@@ -1,7 +1,7 @@
 """Safe persistence: a fitted pipeline as one safetensors file, loaded without unpickling.
 
 ``joblib.dump`` / ``joblib.load`` keep *everything* (callbacks, history, custom
-classes) but **``joblib.load`` of a file you did not write runs its author's
+classes), but ``joblib.load`` of a file you did not write **runs its author's
 code**.  :func:`save_pipeline` writes the network's weights as safetensors
 tensors and the steps, their parameters and the classifier's labels as JSON in
 the same file's header; :func:`load_pipeline` rebuilds the pipeline from a
