@@ -67,6 +67,22 @@ def test_round_trip_gives_identical_predictions(songs, fitted, name, tmp_path):
     assert ("skops" in description) == (name != "lstm")
 
 
+@pytest.mark.parametrize("name", ["LSTM", "pooled-mel logistic", "pooled-mel boosting", "LSTM, offset clip",
+                                  "pooled-mel logistic, offset clip", "pooled-mel logistic, loudest clip"])
+def test_every_demo_candidate_round_trips(songs, name, tmp_path):
+    """Whichever candidate ``make_demo`` finds best is saved in the safe format: each one round-trips."""
+    from viral_sklearn.cli.demo import demo_candidates
+
+    paths, y, _ = songs
+    candidates = demo_candidates(clip_length=1.0, max_epochs=1, random_state=0)
+    assert set(candidates) >= {name}
+    pipe = candidates[name].set_params(chorus__sample_rate=8000, chorus__offset=0.5, mel__sample_rate=8000, mel__hop_length=160,
+                    mel__n_fft=400).fit(paths, y)
+    loaded = load_pipeline(save_pipeline(pipe, tmp_path / "model.safetensors"))
+    assert [type(s) for _, s in loaded.steps] == [type(s) for _, s in pipe.steps]
+    np.testing.assert_array_equal(loaded.predict_proba(paths), pipe.predict_proba(paths))
+
+
 def test_pooled_step_is_described_in_json_not_in_the_payload(fitted, tmp_path):
     path = save_pipeline(fitted["pooled-logistic"], tmp_path / "model.safetensors")
     index, description, data = read_raw(path)
