@@ -4,7 +4,8 @@ Corpora (each with a dev and a held-out split; tune on dev only):
 
 * ``instrumental``: the corpus of ``build_chorus_corpus.py`` (real game-music
   recordings stitched into song forms, and ``make_songs(form="pop")`` songs);
-* ``pop909`` and ``generated``: the sung corpus of ``build_vocal_corpus.py``.
+* ``pop909`` and ``generated``: the sung corpus of ``build_vocal_corpus.py``
+  (and ``vocal``, both together, every song weighing the same).
 
 Every song is decoded once (11025 Hz mono) and every method runs on the same
 samples: the library's ``structure`` (the default), ``pychorus``, ``loudest``,
@@ -44,6 +45,7 @@ from chorus_metrics import (
 )
 
 CORPORA = ("instrumental", "pop909", "generated")
+VOCAL = ("pop909", "generated")
 SPLITS = ("dev", "heldout")
 _COLUMNS = ("clip_in_chorus", "onset_error", "overlap_f", "onset_f", "boundary_f_0.5", "boundary_f_3", "pairwise_f")
 
@@ -126,7 +128,7 @@ def main(argv=None) -> int:
     analyze = _analyze()
     print(machine())
     print("analyze_structure:", "scored" if analyze else "not in this version (sections not scored)")
-    results = {}
+    results, vocal_scores = {}, {}
     for split in args.split:
         for corpus in args.corpus:
             path = _truth_file(corpus, split, args)
@@ -147,6 +149,12 @@ def main(argv=None) -> int:
             print_summary(f"{corpus}, {split} split: {len(rows)} songs of {minutes:.1f} min on average "
                           f"({time.perf_counter() - start:.0f} s)", summary)
             results[f"{corpus}/{split}"] = {"summary": summary, "songs": {r["id"]: s for r, s in zip(rows, scores)}}
+            vocal_scores.setdefault(split, []).extend(scores if corpus in VOCAL else [])
+        if all(f"{c}/{split}" in results for c in VOCAL):
+            # the "vocal set": both sung kinds together, every song weighing the same
+            print_summary(f"vocal (pop909 + generated), {split} split: {len(vocal_scores[split])} songs",
+                          summarise(vocal_scores[split]))
+            results[f"vocal/{split}"] = {"summary": summarise(vocal_scores[split])}
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=1)

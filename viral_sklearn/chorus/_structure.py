@@ -20,7 +20,8 @@ five steps (each a small function below):
    each run is one pair of occurrences of a repeated section.  A sustained
    sound (similar to itself at every lag up to its length) is not a repetition.
 4. **Chorus score** (:func:`chorus_score`): how many *other occurrences* each
-   step has (:func:`repetition_counts`: repeats that chain to the step's own
+   step has (:func:`repetition_counts`: repeats within one clip length of
+   each other are one occurrence, and repeats that chain to the step's own
    neighbourhood, a loop inside one section, are that section, not another
    occurrence), each weighted by how close to a copy it is (from 0 at the
    threshold to 1 for a copy: a chorus repeats its lyrics, a verse does not),
@@ -82,8 +83,13 @@ MIN_RUN_SECONDS = 6.0
 LINE_THRESHOLD = 0.55
 #: a line's weight grows linearly from 0 at the threshold to 1 this much above it
 WEIGHT_RAMP = 0.3
-#: repeats closer than this fraction of the clip belong to one occurrence
-GROUP_FRACTION = 0.5
+#: repeats closer than this fraction of the clip belong to one occurrence.  A whole
+#: clip (1.0, not 0.5): a chorus built of a phrase played twice (two 4-bar halves,
+#: 10-12 s apart) is ONE other occurrence, not two, and a section-long loop of
+#: chords (an instrumental break on the chorus's chords) is its own section; with
+#: half a clip both were counted twice and a late break outscored the sung choruses
+#: (vocal dev split: generated songs 0.757 -> 0.897 of the clip inside a chorus)
+GROUP_FRACTION = 1.0
 #: loudness factor exp(LOUDNESS_WEIGHT * z), z the step's standardised loudness (clipped to +-3)
 LOUDNESS_WEIGHT = 0.15
 #: position factor 1 + POSITION_WEIGHT * (t / duration)
