@@ -38,9 +38,10 @@ for method in ("structure", "pychorus", "loudest", "offset"):
 
 # %%
 # Three songs are too few to rank the methods: here one song can move a score by a
-# third.  On the benchmark's 192 held-out songs (``benchmarks/bench_chorus_quality.py``,
-# docs/performance.md section 6) the default puts 0.97 of its clip inside a chorus,
-# the loudest 20 s 0.80, pychorus 0.66, a fixed offset 0.50.
+# third.  On the benchmark's 132 held-out instrumental songs
+# (``benchmarks/bench_chorus_quality.py``, docs/performance.md section 6) the default
+# puts 0.95 of its clip inside a chorus, the loudest 20 s 0.76, pychorus 0.66, a fixed
+# offset 0.52; on 60 held-out sung pop songs (section 9) 0.80, the loudest 20 s 0.63.
 
 # %%
 # The default's confidence: how many times, on average, the clip's music comes
