@@ -134,3 +134,16 @@ def test_chorus_occurrences_of_generated_pop_songs(tmp_path):
         inside = sum(max(0.0, min(b, result.clip.start + 20) - max(a, result.clip.start)) for a, b in truth)
         assert inside / 20 >= 0.5, (result.clip, truth)
     assert np.mean(scores) >= 0.7, scores
+
+
+def test_a_section_a_fifth_covered_by_the_clip_is_chorus():
+    """A sung chorus cut in two where its melody turns: the clip (steps 25-45) covers a
+    quarter of section 1 (steps 10-30) and most of section 2; both labels are chorus.
+    Sections it covers less than a fifth of, or not at all, are not."""
+    from viral_sklearn.chorus._analysis import CHORUS_OVERLAP, chorus_section_labels
+
+    bounds = np.array([0, 10, 30, 50, 60])
+    assert CHORUS_OVERLAP == 0.2
+    assert chorus_section_labels(bounds, [0, 1, 2, 3], first=25, width=20) == {1, 2}
+    assert chorus_section_labels(bounds, [0, 1, 2, 3], first=27, width=20) == {2}  # 3/20 of section 1
+    assert chorus_section_labels(bounds, [0, 1, 2, 3], first=30, width=20) == {2}

@@ -143,6 +143,41 @@ def _sections(rep: RepetitionAnalysis) -> tuple[np.ndarray, list[int]]:
     return bounds, label_sections(bounds, rep.pairs)
 
 
+def chorus_section_labels(bounds, labels, first: int, width: int) -> set:
+    """The labels of the sections that the placed clip makes chorus.
+
+    Parameters
+    ----------
+    bounds : np.ndarray [shape=(n_sections + 1,)]
+        Section boundaries, in steps.
+    labels : list of int [shape=(n_sections,)]
+        Each section's repetition label.
+    first, width : int
+        The placed clip's first step and its length in steps.
+
+    Returns
+    -------
+    set of int
+        The label of the section holding most of the clip, and of every section
+        of which the clip covers at least ``CHORUS_OVERLAP`` (of the section, or of
+        the clip when the section is longer): a chorus split where its melody turns
+        has two or three labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(chorus_section_labels(np.array([0, 10, 30, 50, 60]), [0, 1, 2, 1], first=25, width=20))
+    [1, 2]
+    """
+    a, b = first, first + width
+    overlap = np.array([max(0, min(b, bounds[i + 1]) - max(a, bounds[i])) for i in range(len(labels))])
+    lengths = np.diff(bounds)
+    chosen = {labels[i] for i in range(len(labels))
+              if overlap[i] > 0 and overlap[i] >= CHORUS_OVERLAP * min(lengths[i], width)}
+    chosen.add(labels[int(np.argmax(overlap))])
+    return chosen
+
+
 def _structure(features: SongFeatures, clip_length: float) -> SongStructure:
     rep = analyse_repetition(features, clip_length)
     feats = rep.features
@@ -150,15 +185,7 @@ def _structure(features: SongFeatures, clip_length: float) -> SongStructure:
     bounds, labels = _sections(rep)
     times = bounds.astype(np.float64) * step
     times[-1] = duration
-    chorus_labels = set()
-    if rep.first is not None:
-        a, b = rep.first, rep.first + rep.width
-        overlap = np.array([max(0, min(b, bounds[i + 1]) - max(a, bounds[i])) for i in range(len(labels))])
-        # the labels of the sections the clip covers (a chorus split by a change inside it has two)
-        lengths = np.diff(bounds)
-        chorus_labels = {labels[i] for i in range(len(labels))
-                         if overlap[i] > 0 and overlap[i] >= CHORUS_OVERLAP * min(lengths[i], rep.width)}
-        chorus_labels.add(labels[int(np.argmax(overlap))])
+    chorus_labels = set() if rep.first is None else chorus_section_labels(bounds, labels, rep.first, rep.width)
     sections, runs = [], []
     for i, label in enumerate(labels):
         is_chorus = label in chorus_labels
