@@ -81,7 +81,7 @@ def test_standardisation_is_saved_in_both_formats(tmp_path):
     X, y = make_sequences(scale=10.0, offset=-40.0)
     pipe = Pipeline([("clf", LSTMClassifier(max_epochs=2, random_state=0, module__readout="mean",
                                             module__bidirectional=True, module__conv_channels=4, mixup=0.2,
-                                            time_shift=0.2))]).fit(X, y)
+                                            time_shift=0.2, module__band_stats=True))]).fit(X, y)
     expected = pipe.predict_proba(X)
 
     joblib.dump(pipe, tmp_path / "m.joblib")
@@ -94,6 +94,7 @@ def test_standardisation_is_saved_in_both_formats(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     assert torch.equal(loaded[-1].module_.scaler.mean, pipe[-1].module_.scaler.mean)
     for name in ("module__readout", "module__bidirectional", "module__conv_channels", "module__standardize",
+                 "module__band_stats",
                  "mixup", "time_shift", "time_mask", "freq_mask", "weight_decay", "gradient_clip", "early_stopping"):
         assert loaded[-1].get_params()[name] == pipe[-1].get_params()[name], name
 
@@ -148,6 +149,8 @@ def test_each_network_option_changes_what_it_should():
     assert crnn.front.conv.out_channels == 5 and crnn.lstm.input_size == 5
     assert crnn.front(torch.zeros(2, 20, 6)).shape == (2, 10, 5)  # half the steps
     assert LSTMClassifier(**base, module__dropout=0.5).fit(X, y).module_.dropout.p == 0.5
+    stats = LSTMClassifier(**base, module__band_stats=True).fit(X, y).module_
+    assert stats.band_stats and stats.head[0].in_features == 8 + 2 * 6  # the readout and each band's mean, std
     # the notebook's network: LSTMModule's own defaults
     notebook = LSTMModule(input_size=6)
     assert notebook.scaler is None and notebook.readout.kind == "last" and notebook.dropout.p == 0.0
@@ -207,6 +210,26 @@ def test_grid_search_reaches_the_new_parameters():
     ).fit(X, y)
     assert len(grid.cv_results_["params"]) == 4
     assert grid.best_estimator_.module_.readout.kind == grid.best_params_["module__readout"]
+
+
+def test_band_stats_hand_the_head_the_pooled_statistics_of_the_standardised_input():
+    """With ``band_stats`` the head reads [readout, mean over time, std over time] of the scaled input:
+    a head that only looks at the mean of band 0 scores exactly that statistic."""
+    X, y = make_sequences(n=20, scale=10.0, offset=-40.0)
+    clf = LSTMClassifier(max_epochs=1, random_state=0, train_split=None, module__hidden_size=8,
+                         module__band_stats=True).fit(X, y)
+    net = clf.module_.eval()
+    captured = []
+    hook = net.head.register_forward_hook(lambda m, inputs, out: captured.append(inputs[0]))
+    with torch.no_grad():
+        net(torch.from_numpy(X))
+    hook.remove()
+    scaled = (X - clf.module_.scaler.mean.numpy()) / clf.module_.scaler.std.numpy()
+    summary = captured[0].numpy()
+    assert summary.shape == (20, 8 + 12)
+    np.testing.assert_allclose(summary[:, 8:14], scaled.mean(axis=1), atol=1e-5)
+    np.testing.assert_allclose(summary[:, 14:], scaled.std(axis=1), atol=1e-4)
+    assert LSTMModule(input_size=6).band_stats is False  # LSTMModule's own default: off
 
 
 # ----------------------------------------------------------------------
