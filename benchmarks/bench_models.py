@@ -19,10 +19,10 @@ per seed (the seed draws the folds and seeds the models).  Rows:
 * ``LSTM, ...``: ``make_viral_pipeline(...)``'s classifier with the
   parameters the row names set (and the others at their defaults, 30
   epochs): the default (``early_stopping="refit"``: the epoch count chosen on
-  its 20% validation split, then a second pass on every song), early
-  stopping off (30 epochs on the 80%, the last epoch kept), with patience 10
-  (the best epoch of the 80% kept), and the default without the
-  convolutional front end;
+  its 20% validation split, then a second pass on every song; ``mixup=0.4``),
+  without the second pass (``early_stopping=None``: 30 epochs on the 80%, the
+  last epoch kept), without it and without mixup (the defaults before issue
+  19), and the default without the convolutional front end;
 * ``LSTM (notebook)``: :data:`viral_sklearn.models.NOTEBOOK_PARAMS`, the
   notebook's network and training (raw dB, last step, no regularisation, 50 epochs);
 * ``pooled-mel logistic`` and ``pooled-mel boosting`` (per-band mean and std
@@ -111,9 +111,9 @@ def candidates(seed: int, max_epochs: int | None = None) -> dict:
         return clone(default).set_params(**{**params, **smoke})
 
     return {
-        "LSTM (default: early_stopping=\"refit\")": lstm(),
-        "LSTM, no early stopping": lstm(early_stopping=None),
-        "LSTM, early_stopping=10": lstm(early_stopping=10),
+        "LSTM (default)": lstm(),
+        "LSTM, early_stopping=None": lstm(early_stopping=None),
+        "LSTM, early_stopping=None, mixup=0": lstm(early_stopping=None, mixup=0.0),
         "LSTM, no CRNN": lstm(module__conv_channels=0),
         "LSTM (notebook)": lstm(**NOTEBOOK_PARAMS),
         "pooled-mel logistic": make_pipeline(PooledMelTransformer(), StandardScaler(),

@@ -108,8 +108,10 @@ def test_multiclass():
 
 def test_train_split_options():
     X, y = make_sequences(n=30)
-    auto = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)
+    auto = LSTMClassifier(max_epochs=1, random_state=0, early_stopping=None).fit(X, y)
     assert "valid_loss" in auto.history[-1]
+    refit = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)  # the default: the validation pass, then all songs
+    assert "valid_loss" in refit.validation_history_[-1] and "valid_loss" not in refit.history[-1]
     none = LSTMClassifier(max_epochs=1, random_state=0, train_split=None).fit(X, y)
     assert "valid_loss" not in none.history[-1]
     with pytest.raises(ValueError, match="train_split must be 'auto', None or a callable"):

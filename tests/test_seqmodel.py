@@ -193,6 +193,7 @@ def test_gradient_clipping_bounds_the_gradient_norm():
     (dict(time_mask=1.5), "'time_mask' parameter of LSTMClassifier must be a float in the range"),
     (dict(mixup=-1), "'mixup' parameter"),
     (dict(early_stopping=0), "'early_stopping' parameter"),
+    (dict(early_stopping="best"), r"'early_stopping' parameter of LSTMClassifier must be .*\{'refit'\}"),
     (dict(gradient_clip=0), "'gradient_clip' parameter"),
 ])
 def test_bad_training_options_are_refused(bad, match):
@@ -298,6 +299,32 @@ def test_early_stopping_restores_the_best_epoch():
     loss = -np.mean(np.log(proba[np.arange(len(yv)), yv]))
     assert loss == pytest.approx(losses[best], rel=1e-4)
     assert losses[-1] > losses[best]
+
+
+def test_refit_trains_the_best_epoch_count_again_on_every_song():
+    """early_stopping="refit" (the default): the first pass's lowest validation loss sets the epochs of a
+    second pass on every song, which is exactly a one-pass fit of that many epochs with the same seed."""
+    X, y = make_sequences(n=40, seed=3)
+    y = np.random.RandomState(1).permutation(y)  # little to learn: the validation loss soon rises
+    kw = dict(lr=0.05, random_state=0, module__hidden_size=8)
+    clf = LSTMClassifier(max_epochs=8, **kw).fit(X, y)
+    assert clf.early_stopping == "refit"
+    first = clf.validation_history_
+    losses = first[:, "valid_loss"]
+    assert len(first) == 8  # the first pass is never cut short
+    assert clf.best_epoch_ == int(np.argmin(losses)) + 1 < 8
+    assert len(clf.history_) == clf.best_epoch_ and "valid_loss" not in clf.history_[-1]
+    assert sum(b.get("train_batch_size", 0) for b in first[0, "batches"]) == 32  # 20% held out in the first pass
+    assert sum(b.get("train_batch_size", 0) for b in clf.history_[0, "batches"]) == 40  # every song in the second
+    one_pass = LSTMClassifier(max_epochs=clf.best_epoch_, train_split=None, early_stopping=None, **kw).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), one_pass.predict_proba(X))
+    again = LSTMClassifier(max_epochs=8, **kw).fit(X, y)  # seeded
+    np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))
+    # without a validation split there is nothing to choose from: one pass of max_epochs on every song
+    plain = LSTMClassifier(max_epochs=3, train_split=None, **kw).fit(X, y)
+    assert len(plain.history_) == 3 and plain.best_epoch_ is None and plain.validation_history_ is None
+    # another early stopping leaves them unset too
+    assert LSTMClassifier(max_epochs=2, early_stopping=5, **kw).fit(X, y).best_epoch_ is None
 
 
 @pytest.mark.parametrize("n, y", [(4, [0, 1, 0, 1]), (9, [0] * 8 + [1])], ids=["few songs", "one-song class"])
