@@ -96,7 +96,7 @@ def test_any_label_type(labels):
     assert set(clf.classes_) == set(labels)
     assert set(clf.predict(X)) <= set(labels)
     assert clf.predict(X).dtype == y.dtype
-    assert np.isfinite(clf.history[-1, "valid_acc"])
+    assert np.isfinite(clf.validation_history_[-1, "valid_acc"])  # scored on the encoded labels (first pass)
 
 
 def test_multiclass():
