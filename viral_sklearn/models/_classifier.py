@@ -56,9 +56,10 @@ class LSTMClassifier(AutoDeviceMixin, NeuralNetClassifier):
     epochs is chosen on the internal validation split (the lowest validation
     loss), then the network is trained again on every song for that many
     epochs (``early_stopping="refit"``).
-    ``LSTMClassifier(module__standardize=False, module__readout="last",
-    module__dropout=0, module__conv_channels=0, weight_decay=0,
-    gradient_clip=None, time_mask=0, freq_mask=0, time_shift=0)`` is the
+    ``LSTMClassifier(**NOTEBOOK_PARAMS)`` (``module__standardize=False,
+    module__readout="last", module__dropout=0, module__conv_channels=0,
+    weight_decay=0, gradient_clip=None, time_mask=0, freq_mask=0,
+    time_shift=0, mixup=0, early_stopping=None, max_epochs=50``) is the
     notebook's network and training.  Configure the module and the rest through
     skorch's own parameters, so a grid search reaches them:
     ``module__hidden_size``, ``module__readout``, ``lr``, ``max_epochs``,
