@@ -19,7 +19,7 @@ def frozen(**params):
     """One epoch, one batch of all samples, lr 0, no augmentation nor dropout: the reported loss is the
     loss of the initial network."""
     return LSTMClassifier(max_epochs=1, lr=0.0, batch_size=len(Y), train_split=None, random_state=0,
-                          time_mask=0, freq_mask=0, time_shift=0, module__dropout=0.0, **params)
+                          time_mask=0, freq_mask=0, time_shift=0, mixup=0, module__dropout=0.0, **params)
 
 
 def cross_entropy(net, X, y, weights=None):

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -93,7 +94,9 @@ def test_train_saves_a_safe_model_and_prints_its_summary(trained, corpus):
     lines = done.stdout.splitlines()
     assert lines[0] == ("trained on 8 songs (4 of class 0, 4 of class 1): hidden size 8, lr 0.005, 2 epochs, "
                         "chorus window 3 s")
-    assert lines[1].startswith("last epoch (2): train loss ")
+    # early_stopping="refit" (the default): the epochs were chosen on the validation split, then every song
+    assert re.fullmatch(r"last epoch \(([12])\): train loss \d\.\d{3} \(trained on every song for \1 epochs, the "
+                        r"lowest validation loss \d\.\d{3} of 2 epochs on 80%\)", lines[1]), lines[1]
     assert lines[-1] == f"model saved: {model} (safetensors)"
     assert lines[-2] == ("classes 0, 1: p_viral (predict) and the ROC/PR curves (evaluate) are for 1, the second in "
                          "sorted order")

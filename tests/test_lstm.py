@@ -96,7 +96,7 @@ def test_any_label_type(labels):
     assert set(clf.classes_) == set(labels)
     assert set(clf.predict(X)) <= set(labels)
     assert clf.predict(X).dtype == y.dtype
-    assert np.isfinite(clf.history[-1, "valid_acc"])
+    assert np.isfinite(clf.validation_history_[-1, "valid_acc"])  # scored on the encoded labels (first pass)
 
 
 def test_multiclass():
@@ -108,8 +108,10 @@ def test_multiclass():
 
 def test_train_split_options():
     X, y = make_sequences(n=30)
-    auto = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)
+    auto = LSTMClassifier(max_epochs=1, random_state=0, early_stopping=None).fit(X, y)
     assert "valid_loss" in auto.history[-1]
+    refit = LSTMClassifier(max_epochs=1, random_state=0).fit(X, y)  # the default: the validation pass, then all songs
+    assert "valid_loss" in refit.validation_history_[-1] and "valid_loss" not in refit.history[-1]
     none = LSTMClassifier(max_epochs=1, random_state=0, train_split=None).fit(X, y)
     assert "valid_loss" not in none.history[-1]
     with pytest.raises(ValueError, match="train_split must be 'auto', None or a callable"):

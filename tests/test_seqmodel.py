@@ -81,7 +81,7 @@ def test_standardisation_is_saved_in_both_formats(tmp_path):
     X, y = make_sequences(scale=10.0, offset=-40.0)
     pipe = Pipeline([("clf", LSTMClassifier(max_epochs=2, random_state=0, module__readout="mean",
                                             module__bidirectional=True, module__conv_channels=4, mixup=0.2,
-                                            time_shift=0.2))]).fit(X, y)
+                                            time_shift=0.2, module__band_stats=True))]).fit(X, y)
     expected = pipe.predict_proba(X)
 
     joblib.dump(pipe, tmp_path / "m.joblib")
@@ -94,6 +94,7 @@ def test_standardisation_is_saved_in_both_formats(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     assert torch.equal(loaded[-1].module_.scaler.mean, pipe[-1].module_.scaler.mean)
     for name in ("module__readout", "module__bidirectional", "module__conv_channels", "module__standardize",
+                 "module__band_stats",
                  "mixup", "time_shift", "time_mask", "freq_mask", "weight_decay", "gradient_clip", "early_stopping"):
         assert loaded[-1].get_params()[name] == pipe[-1].get_params()[name], name
 
@@ -148,6 +149,8 @@ def test_each_network_option_changes_what_it_should():
     assert crnn.front.conv.out_channels == 5 and crnn.lstm.input_size == 5
     assert crnn.front(torch.zeros(2, 20, 6)).shape == (2, 10, 5)  # half the steps
     assert LSTMClassifier(**base, module__dropout=0.5).fit(X, y).module_.dropout.p == 0.5
+    stats = LSTMClassifier(**base, module__band_stats=True).fit(X, y).module_
+    assert stats.band_stats and stats.head[0].in_features == 8 + 2 * 6  # the readout and each band's mean, std
     # the notebook's network: LSTMModule's own defaults
     notebook = LSTMModule(input_size=6)
     assert notebook.scaler is None and notebook.readout.kind == "last" and notebook.dropout.p == 0.0
@@ -190,6 +193,7 @@ def test_gradient_clipping_bounds_the_gradient_norm():
     (dict(time_mask=1.5), "'time_mask' parameter of LSTMClassifier must be a float in the range"),
     (dict(mixup=-1), "'mixup' parameter"),
     (dict(early_stopping=0), "'early_stopping' parameter"),
+    (dict(early_stopping="best"), r"'early_stopping' parameter of LSTMClassifier must be .*\{'refit'\}"),
     (dict(gradient_clip=0), "'gradient_clip' parameter"),
 ])
 def test_bad_training_options_are_refused(bad, match):
@@ -207,6 +211,26 @@ def test_grid_search_reaches_the_new_parameters():
     ).fit(X, y)
     assert len(grid.cv_results_["params"]) == 4
     assert grid.best_estimator_.module_.readout.kind == grid.best_params_["module__readout"]
+
+
+def test_band_stats_hand_the_head_the_pooled_statistics_of_the_standardised_input():
+    """With ``band_stats`` the head reads [readout, mean over time, std over time] of the scaled input:
+    a head that only looks at the mean of band 0 scores exactly that statistic."""
+    X, y = make_sequences(n=20, scale=10.0, offset=-40.0)
+    clf = LSTMClassifier(max_epochs=1, random_state=0, train_split=None, module__hidden_size=8,
+                         module__band_stats=True).fit(X, y)
+    net = clf.module_.eval()
+    captured = []
+    hook = net.head.register_forward_hook(lambda m, inputs, out: captured.append(inputs[0]))
+    with torch.no_grad():
+        net(torch.from_numpy(X))
+    hook.remove()
+    scaled = (X - clf.module_.scaler.mean.numpy()) / clf.module_.scaler.std.numpy()
+    summary = captured[0].numpy()
+    assert summary.shape == (20, 8 + 12)
+    np.testing.assert_allclose(summary[:, 8:14], scaled.mean(axis=1), atol=1e-5)
+    np.testing.assert_allclose(summary[:, 14:], scaled.std(axis=1), atol=1e-4)
+    assert LSTMModule(input_size=6).band_stats is False  # LSTMModule's own default: off
 
 
 # ----------------------------------------------------------------------
@@ -275,6 +299,32 @@ def test_early_stopping_restores_the_best_epoch():
     loss = -np.mean(np.log(proba[np.arange(len(yv)), yv]))
     assert loss == pytest.approx(losses[best], rel=1e-4)
     assert losses[-1] > losses[best]
+
+
+def test_refit_trains_the_best_epoch_count_again_on_every_song():
+    """early_stopping="refit" (the default): the first pass's lowest validation loss sets the epochs of a
+    second pass on every song, which is exactly a one-pass fit of that many epochs with the same seed."""
+    X, y = make_sequences(n=40, seed=3)
+    y = np.random.RandomState(1).permutation(y)  # little to learn: the validation loss soon rises
+    kw = dict(lr=0.05, random_state=0, module__hidden_size=8)
+    clf = LSTMClassifier(max_epochs=8, **kw).fit(X, y)
+    assert clf.early_stopping == "refit"
+    first = clf.validation_history_
+    losses = first[:, "valid_loss"]
+    assert len(first) == 8  # the first pass is never cut short
+    assert clf.best_epoch_ == int(np.argmin(losses)) + 1 < 8
+    assert len(clf.history_) == clf.best_epoch_ and "valid_loss" not in clf.history_[-1]
+    assert sum(b.get("train_batch_size", 0) for b in first[0, "batches"]) == 32  # 20% held out in the first pass
+    assert sum(b.get("train_batch_size", 0) for b in clf.history_[0, "batches"]) == 40  # every song in the second
+    one_pass = LSTMClassifier(max_epochs=clf.best_epoch_, train_split=None, early_stopping=None, **kw).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), one_pass.predict_proba(X))
+    again = LSTMClassifier(max_epochs=8, **kw).fit(X, y)  # seeded
+    np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))
+    # without a validation split there is nothing to choose from: one pass of max_epochs on every song
+    plain = LSTMClassifier(max_epochs=3, train_split=None, **kw).fit(X, y)
+    assert len(plain.history_) == 3 and plain.best_epoch_ is None and plain.validation_history_ is None
+    # another early stopping leaves them unset too
+    assert LSTMClassifier(max_epochs=2, early_stopping=5, **kw).fit(X, y).best_epoch_ is None
 
 
 @pytest.mark.parametrize("n, y", [(4, [0, 1, 0, 1]), (9, [0] * 8 + [1])], ids=["few songs", "one-song class"])

@@ -29,13 +29,15 @@ OFFSET = 8.0
 HOP = 882
 
 
-def demo_candidates(*, clip_length: float = 6.0, max_epochs: int = 12, n_jobs=None, memory=None,
+def demo_candidates(*, clip_length: float = 6.0, max_epochs: int = 30, n_jobs=None, memory=None,
                     random_state: int = 0) -> dict:
     """The candidates the demo compares: name -> pipeline (songs in).
 
     Every candidate has the same song steps but for the chorus ``method``;
-    all classifiers weigh the classes ``"balanced"``.  The LSTM trains on all
-    of its fold's songs (``train_split=None``).
+    all classifiers weigh the classes ``"balanced"``.  The LSTM is
+    :func:`~viral_sklearn.make_viral_pipeline`'s default classifier: 80% of
+    its fold's training songs choose the number of epochs, then it trains
+    that many on all of them (``early_stopping="refit"``).
 
     Returns
     -------
@@ -56,8 +58,8 @@ def demo_candidates(*, clip_length: float = 6.0, max_epochs: int = 12, n_jobs=No
 
     def lstm(method):
         pipe = make_viral_pipeline(
-            clip_length=clip_length, max_epochs=max_epochs, batch_size=16, hidden_size=32, lr=1e-2,
-            random_state=random_state, n_jobs=n_jobs, memory=memory, train_split=None, class_weight="balanced",
+            clip_length=clip_length, max_epochs=max_epochs, random_state=random_state, n_jobs=n_jobs,
+            memory=memory, class_weight="balanced",
         )
         return pipe.set_params(mel__hop_length=HOP, chorus__method=method, chorus__offset=OFFSET)
 
@@ -98,7 +100,7 @@ def run_demo(
     *,
     n_songs: int = 200,
     clip_length: float = 6.0,
-    max_epochs: int = 12,
+    max_epochs: int = 30,
     n_jobs: int = 2,
     random_state: int = 0,
     difficulty: str = "hard",
@@ -116,7 +118,7 @@ def run_demo(
     clip_length : float
         Chorus window (and chorus length of the songs) in seconds.
     max_epochs : int
-        Epochs per LSTM fit.
+        Epochs of the LSTM's first pass (the library's default, 30).
     n_jobs : int
         Parallel songs while writing and extracting.
     random_state : int
@@ -383,7 +385,8 @@ def add_parser(subparsers, parents):
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
     p.add_argument("--n-songs", type=positive_int, default=200, help="synthetic songs (default: 200)")
     p.add_argument("--clip-length", type=positive_float, default=6.0, help="chorus window in seconds (default: 6)")
-    p.add_argument("--max-epochs", type=positive_int, default=12, help="epochs per LSTM fit (default: 12)")
+    p.add_argument("--max-epochs", type=positive_int, default=30,
+                   help="epochs of the LSTM's first pass, which chooses how many to train on all songs (default: 30)")
     p.add_argument("--n-jobs", type=jobs, default=2, help="parallel songs (-1: all cores; default: 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--difficulty", choices=("easy", "medium", "hard"), default="hard",

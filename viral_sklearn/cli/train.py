@@ -170,7 +170,12 @@ def _history_line(clf) -> str:
         parts.append(f"validation loss {last['valid_loss']:.3f}")
     if "valid_acc" in last:
         parts.append(f"validation accuracy {last['valid_acc']:.3f}")
-    return f"last epoch ({last['epoch']}): " + ", ".join(parts)
+    line = f"last epoch ({last['epoch']}): " + ", ".join(parts)
+    best, first = getattr(clf, "best_epoch_", None), getattr(clf, "validation_history_", None)
+    if best is not None and first is not None:  # early_stopping="refit"
+        line += (f" (trained on every song for {best} epochs, the lowest validation loss "
+                 f"{first[best - 1, 'valid_loss']:.3f} of {len(first)} epochs on {1 - clf.validation_fraction:.0%})")
+    return line
 
 
 def _grid_table(grid) -> str:

@@ -32,7 +32,7 @@ def training_callbacks(net, skorch_defaults) -> list:
     )
     if net.gradient_clip is not None:
         callbacks.append(("gradient_clip", GradientNormClipping(gradient_clip_value=net.gradient_clip)))
-    if net.early_stopping is not None and net.train_split is not None:
+    if isinstance(net.early_stopping, int) and net.train_split is not None:  # "refit": see LSTMClassifier.fit
         callbacks.append(("early_stopping", EarlyStopping(
             monitor="valid_loss", patience=net.early_stopping, load_best=True, sink=_silent)))
     return callbacks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ._readout import ConvFrontEnd, Readout
@@ -52,6 +53,12 @@ class LSTMModule(nn.Module):
         a max-pool over 2 steps before the LSTM.  0: none.
     conv_kernel : int, default=5
         Time steps the front end's convolution spans.
+    band_stats : bool, default=False
+        Join to the readout's vector each band's mean and standard deviation
+        over time of the (standardised) input, the statistics a pooled-mel
+        model sees, so the head has them from the first epoch whatever the
+        recurrent part has learned (the head then reads
+        ``width + 2 * input_size`` features).
 
     Notes
     -----
@@ -59,7 +66,8 @@ class LSTMModule(nn.Module):
     """
 
     def __init__(self, input_size, hidden_size=64, num_layers=1, dropout=0.0, head_size=64, n_classes=2,
-                 standardize=False, readout="last", bidirectional=False, conv_channels=0, conv_kernel=5):
+                 standardize=False, readout="last", bidirectional=False, conv_channels=0, conv_kernel=5,
+                 band_stats=False):
         super().__init__()
         self.scaler = BandScaler(input_size) if standardize else None
         self.front = ConvFrontEnd(input_size, conv_channels, conv_kernel) if conv_channels else None
@@ -70,8 +78,9 @@ class LSTMModule(nn.Module):
         width = hidden_size * (2 if bidirectional else 1)
         self.dropout = nn.Dropout(dropout)
         self.readout = Readout(width, readout, bidirectional=bool(bidirectional))
+        self.band_stats = bool(band_stats)
         self.head = nn.Sequential(
-            nn.Linear(width, head_size),
+            nn.Linear(width + (2 * input_size if band_stats else 0), head_size),
             nn.LeakyReLU(),
             nn.Linear(head_size, head_size),
             nn.LeakyReLU(),
@@ -81,7 +90,11 @@ class LSTMModule(nn.Module):
     def forward(self, X):
         if self.scaler is not None:
             X = self.scaler(X)
+        stats = (X.mean(dim=1), X.std(dim=1, correction=0)) if self.band_stats else ()
         if self.front is not None:
             X = self.front(X)
         out, _ = self.lstm(X)  # zero initial state
-        return self.head(self.readout(self.dropout(out)))
+        summary = self.readout(self.dropout(out))
+        if stats:
+            summary = torch.cat([summary, *stats], dim=-1)
+        return self.head(summary)

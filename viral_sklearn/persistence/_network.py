@@ -43,8 +43,9 @@ MODULE_CONSTRAINTS: dict = {
     "bidirectional": ["boolean"],
     "conv_channels": [Interval(Integral, 0, MAX_WIDTH, closed="both")],
     "conv_kernel": [Interval(Integral, 1, MAX_KERNEL, closed="both")],
+    "band_stats": ["boolean"],
 }
-_BOOLEAN_MODULE_KEYS = ("standardize", "bidirectional")
+_BOOLEAN_MODULE_KEYS = ("standardize", "bidirectional", "band_stats")
 _REQUIRED_MODULE_KEYS = ("input_size", "n_classes")
 _SAFETENSORS_DTYPE = {"float32": "F32", "float64": "F64", "float16": "F16", "bfloat16": "BF16"}
 
