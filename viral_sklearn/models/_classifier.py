@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,6 +23,7 @@ from ._callbacks import training_callbacks
 from ._device import AutoDeviceMixin
 from ._module import LSTMModule
 from ._scaling import BandScaler, band_statistics
+from ._training import check_split_size, class_weights, seed_generators
 
 __all__ = ["LSTMClassifier", "NOTEBOOK_PARAMS"]
 
@@ -295,26 +295,10 @@ class LSTMClassifier(AutoDeviceMixin, NeuralNetClassifier):
             if self.train_split != "auto":
                 raise ValueError(f"train_split must be 'auto', None or a callable, got {self.train_split!r}")
             if y is not None:
-                self._check_split_size(np.asarray(y))
+                check_split_size(np.asarray(y), self.validation_fraction, self.label_encoder_.inverse_transform)
             split = ValidSplit(self.validation_fraction, stratified=True, random_state=self._split_seed)
             return split(self.get_dataset(X, y), y, **fit_params)
         return super().get_split_datasets(X, y, **fit_params)
-
-    def _check_split_size(self, y):
-        """Refuse, in words, a fit with too few songs for the internal validation split."""
-        classes, counts = np.unique(y, return_counts=True)
-        n, k = len(y), len(classes)
-        n_valid = math.ceil(self.validation_fraction * n)
-        if n_valid >= k and n - n_valid >= k and counts.min() >= 2:
-            return
-        per_class = ", ".join(f"{c}: {m}" for c, m in zip(self.label_encoder_.inverse_transform(classes), counts))
-        raise ValueError(
-            f"LSTMClassifier: {n} songs ({per_class}) are too few for its internal validation split "
-            f"(train_split='auto', validation_fraction={self.validation_fraction:g}, {n_valid} validation "
-            f"songs): both sides need at least one song of each of the {k} classes, so at least 2 songs per "
-            "class and enough songs overall; give it more songs, or pass train_split=None (then no "
-            "early stopping)"
-        )
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
@@ -423,7 +407,7 @@ class LSTMClassifier(AutoDeviceMixin, NeuralNetClassifier):
         if len(encoder.classes_) < 2:
             raise ValueError(f"LSTMClassifier needs at least 2 classes in y, got {list(encoder.classes_)}")
         self.label_encoder_ = encoder
-        self.class_weight_ = self._class_weights(encoder.classes_, y)
+        self.class_weight_ = class_weights(self.class_weight, encoder.classes_, y, self.get_params_for("criterion"))
         self.n_features_in_ = X.shape[-1]
         self._band_stats = band_statistics(X)
         self.best_epoch_, self.validation_history_ = None, None
@@ -435,10 +419,7 @@ class LSTMClassifier(AutoDeviceMixin, NeuralNetClassifier):
                 cuda = rng_devices(device)
                 # the caller's generators (CPU, and the GPU trained on) stay untouched
                 with torch.random.fork_rng(devices=cuda):
-                    torch.default_generator.manual_seed(seed)
-                    for index in cuda:
-                        with torch.cuda.device(index):
-                            torch.cuda.manual_seed(seed)
+                    seed_generators(seed, cuda)
                     y_encoded = encoder.transform(y).astype(np.int64)
                     super().fit(X, y_encoded, **fit_params)
                     if self.early_stopping == "refit" and self.train_split is not None:
@@ -455,43 +436,13 @@ class LSTMClassifier(AutoDeviceMixin, NeuralNetClassifier):
             return
         self.best_epoch_ = int(np.argmin(losses)) + 1
         self.validation_history_ = History(self.history)  # initialize() clears the first pass's
-        torch.default_generator.manual_seed(seed)
-        for index in cuda:
-            with torch.cuda.device(index):
-                torch.cuda.manual_seed(seed)
+        seed_generators(seed, cuda)
         self._refitting = True
         try:
             self.initialize()
             NeuralNetClassifier.partial_fit(self, X, y, epochs=self.best_epoch_, **fit_params)
         finally:
             self._refitting = False
-
-    def _class_weights(self, classes, y):
-        """The loss weight of each class (in ``classes`` order), or None."""
-        if self.class_weight is None:
-            return None
-        if not (isinstance(self.class_weight, dict) or (isinstance(self.class_weight, str)
-                                                         and self.class_weight == "balanced")):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict of label -> weight, got {self.class_weight!r}"
-            )
-        if "weight" in self.get_params_for("criterion"):
-            raise ValueError("class_weight and criterion__weight are both set; pass only one of them")
-        if isinstance(self.class_weight, dict):
-            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
-            if unknown:
-                raise ValueError(
-                    f"class_weight names labels that are not in y: {unknown!r}; the labels are {classes.tolist()!r}"
-                )
-        from sklearn.utils.class_weight import compute_class_weight
-
-        try:
-            weights = compute_class_weight(self.class_weight, classes=classes, y=y)
-        except ValueError as exc:
-            raise ValueError(f"class_weight={self.class_weight!r}: {exc}") from None
-        if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
-            raise ValueError(f"class_weight must give finite, non-negative weights, got {self.class_weight!r}")
-        return weights.astype(np.float32)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training the current model; see skorch's ``partial_fit``."""
