@@ -59,7 +59,9 @@ def add_parser(subparsers, parents):
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="safetensors (default; safe to share) or joblib (keeps everything, a pickle)")
     p.add_argument("--model", choices=MODELS, default="lstm",
-                   help="the classifier after the song steps (default: lstm); pooled-logistic and pooled-boosting "
+                   help="the classifier after the song steps (default: lstm, which matched pooled-logistic on labels "
+                        "carried by a sound and alone read labels carried by time order, in "
+                        "benchmarks/bench_models.py); pooled-logistic and pooled-boosting "
                         "pool each mel band over time (PooledMelTransformer), scale, then fit a "
                         "LogisticRegression or a HistGradientBoostingClassifier")
     add_pipeline_args(p, grid=True)
