@@ -76,4 +76,5 @@ def test_the_default_model_is_the_lstm(corpus, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = capsys.readouterr().out
-    assert "{lstm,pooled-logistic,pooled-boosting}" in text and "(default: lstm)" in text
+    assert "{lstm,pooled-logistic,pooled-boosting}" in text and "(default: lstm," in text
+    assert "bench_models.py" in " ".join(text.split())  # the help says what chose it
