@@ -21,23 +21,23 @@ sound and a hit rate.
    (at that size the LSTM can score below the dummy, and the folds that ignore
    the artists can score below the grouped ones).  The full-size run,
    ``python examples/plot_compare_models.py`` (160 songs by 16 artists, 4 folds,
-   12 epochs; 1 min 50 s and 1.2 GB on 2 cores), prints:
+   the LSTM's default 30 epochs; 70 s and 1.4 GB on 2 cores), prints:
 
    ==================================  =======  ============  ========
    model                               ROC-AUC  ROC-AUC s.d.  macro-F1
    ==================================  =======  ============  ========
-   LSTM                                0.695    0.124         0.648
-   pooled-mel logistic                 0.724    0.174         0.687
-   pooled-mel boosting                 0.673    0.161         0.621
+   LSTM                                0.720    0.150         0.609
+   pooled-mel logistic                 0.730    0.185         0.675
+   pooled-mel boosting                 0.697    0.127         0.610
    pooled-mel logistic, offset clip    0.746    0.114         0.682
    pooled-mel logistic, loudest clip   0.748    0.139         0.695
    dummy                               0.500    0.000         0.410
    ==================================  =======  ============  ========
 
-   Ignoring the artists, the two baselines claim 0.809 and 0.751 ROC-AUC
-   (grouped: 0.724 and 0.673).  The loudest and offset clips score as well as
+   Ignoring the artists, the two baselines claim 0.816 and 0.790 ROC-AUC
+   (grouped: 0.730 and 0.697).  The loudest and offset clips score as well as
    the default's chorus: in these songs the chorus is the loudest part (96% of
-   the loudest clip lies in a chorus, 93% of the default's, 69% of the offset
+   the loudest clip lies in a chorus, 94% of the default's, 69% of the offset
    clip's).  Every difference between the trained models is inside one fold's
    spread; all of them beat the dummy.  ``benchmarks/bench_models.py``
    repeats such comparisons over several seeds.
