@@ -53,7 +53,7 @@ def run_once(code: str) -> float:
     done = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, timeout=300)
     elapsed = time.perf_counter() - start
-    if done.returncode not in (0,):
+    if done.returncode != 0:
         raise SystemExit(f"case failed ({done.returncode}): {code}\n{done.stderr}")
     return elapsed
 

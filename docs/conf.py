@@ -121,8 +121,9 @@ def _skip_skorch_machinery(app, what, name, obj, skip, options):
 
     from skorch import NeuralNet
 
-    owner_name = getattr(getattr(obj, "fget", obj), "__qualname__", "").rpartition(".")[0]
-    owner = getattr(sys.modules.get(getattr(getattr(obj, "fget", obj), "__module__", None)), owner_name, None)
+    function = getattr(obj, "fget", obj)  # a property's getter says where it is defined
+    owner_name = getattr(function, "__qualname__", "").rpartition(".")[0]
+    owner = getattr(sys.modules.get(getattr(function, "__module__", None)), owner_name, None)
     if inspect.isclass(owner) and issubclass(owner, NeuralNet) and hasattr(NeuralNet, name):
         return name not in _NET_INTERFACE or None
     return None
