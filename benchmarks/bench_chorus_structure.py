@@ -46,7 +46,7 @@ from chorus_metrics import (
 
 CORPORA = ("instrumental", "pop909", "generated")
 VOCAL = ("pop909", "generated")
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "heldout2")
 _COLUMNS = ("clip_in_chorus", "onset_error", "overlap_f", "onset_f", "boundary_f_0.5", "boundary_f_3", "pairwise_f")
 
 

@@ -147,3 +147,43 @@ def test_a_section_a_fifth_covered_by_the_clip_is_chorus():
     assert chorus_section_labels(bounds, [0, 1, 2, 3], first=25, width=20) == {1, 2}
     assert chorus_section_labels(bounds, [0, 1, 2, 3], first=27, width=20) == {2}  # 3/20 of section 1
     assert chorus_section_labels(bounds, [0, 1, 2, 3], first=30, width=20) == {2}
+
+
+def test_occurrences_are_the_seed_and_what_the_lines_pair_with_it():
+    """Runs of steps a line pairs with the seed; gaps up to ``gap_steps`` closed;
+    short runs dropped unless they hold the seed; steps paired only with each
+    other (another repeated section) are not the chorus."""
+    from viral_sklearn.chorus._occurrences import repeat_occurrences
+
+    n = 100
+    pairs = np.zeros((n, n))
+
+    def line(a, b, length):
+        pairs[np.arange(a, a + length), np.arange(b, b + length)] = 0.8
+
+    line(10, 40, 8)     # the seed's steps 10-17 come back at 40-47 ...
+    line(12, 51, 6)     # ... and 12-17 at 51-56, 3 steps after that run: the same occurrence
+    line(10, 80, 2)     # a 2-step echo at 80-81: too short
+    line(60, 90, 8)     # another section repeated (60-67 at 90-97): not paired with the seed
+    pairs = np.maximum(pairs, pairs.T)
+    seed = np.zeros(n, dtype=bool)
+    seed[10:20] = True
+    assert repeat_occurrences(pairs, seed, gap_steps=3, min_steps=4) == [(10, 20), (40, 57)]
+    assert repeat_occurrences(pairs, seed, gap_steps=2, min_steps=4) == [(10, 20), (40, 48), (51, 57)]
+    assert repeat_occurrences(pairs, seed, gap_steps=3, min_steps=2) == [(10, 20), (40, 57), (80, 82)]
+    short_seed = np.zeros(n, dtype=bool)
+    short_seed[60:62] = True  # a seed shorter than min_steps is kept, and brings its repeat
+    assert repeat_occurrences(pairs, short_seed, gap_steps=0, min_steps=4) == [(60, 62)]
+    assert repeat_occurrences(np.zeros((n, n)), seed, gap_steps=3, min_steps=4) == [(10, 20)]
+
+
+def test_chorus_sections_lie_in_the_occurrences(song):
+    """A section is flagged chorus exactly when at least half of it lies in a chorus occurrence."""
+    y, _ = song
+    result = analyze_structure((y, SR), clip_length=10.0)
+
+    def inside(s):
+        return sum(max(0.0, min(s.end, c.end) - max(s.start, c.start)) for c in result.choruses) / (s.end - s.start)
+
+    assert result.choruses
+    assert all(s.chorus == (inside(s) >= 0.5) for s in result.sections)

@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
 
 import chorus_metrics as cm  # noqa: E402
-from vocal_corpus import split_of  # noqa: E402
+from vocal_corpus import RESERVED, _in_split, split_of  # noqa: E402
 from vocal_corpus.generated import make_score  # noqa: E402
 from vocal_corpus.labels import (  # noqa: E402
     choose_chorus,
@@ -100,6 +100,16 @@ def test_split_is_fixed_by_the_id_and_halves_the_songs():
     assert set(splits) == {"dev", "heldout"}
     assert 0.4 < splits.count("dev") / len(ids) < 0.6
     assert split_of("pop909_001") == "heldout" and split_of("pop909_002") == "dev"
+
+
+def test_heldout2_is_the_heldout_half_after_the_songs_earlier_builds_could_use():
+    ids = [f"generated_{k:04d}" for k in range(400)]
+    heldout = [i for i in ids if _in_split("generated", "heldout")(i)]
+    accept = _in_split("generated", "heldout2")
+    fresh = [i for i in ids if accept(i)]
+    assert heldout == [i for i in ids if split_of(i) == "heldout"]
+    assert fresh == heldout[RESERVED["generated"]:]  # in song order, none a default build can reach
+    assert [i for i in ids if _in_split("generated", "dev")(i)] == [i for i in ids if split_of(i) == "dev"]
 
 
 def test_tempo_map_follows_tempo_changes():

@@ -10,7 +10,12 @@ Two kinds of songs, each in two splits:
 
 A song's split is fixed by its id (:func:`split_of`, a hash), never by the
 order of building: **dev** songs may be used to develop and tune methods,
-**heldout** songs only to report them.  Nothing here is committed as audio:
+**heldout** songs only to report them.  A held-out set that has been reported
+has been seen: after issue 18's first round (2026-12-07) its figures steered
+the next changes, so a third split, **heldout2**, is the held-out half's songs
+*after* the first ``RESERVED`` usable ones of each kind (the builder's default
+counts: no earlier build can have used them).  ``heldout2`` is the one to report
+on; ``dev`` and ``heldout`` may both be used to develop.  Nothing here is committed as audio:
 :func:`build` writes the songs and a ``truth.json`` (every section's start, end
 and label, every chorus occurrence, the split) into a folder of the caller's.
 """
@@ -25,8 +30,11 @@ import time
 
 __all__ = ["SPLITS", "KINDS", "split_of", "build", "load_truth"]
 
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "heldout2")
 KINDS = ("pop909", "generated")
+#: usable held-out songs of each kind that ``heldout2`` skips (the most any build of
+#: ``heldout`` can have taken with the builder's default counts)
+RESERVED = {"pop909": 60, "generated": 40}
 #: seeds of the generated songs start here (the song's number is added)
 GENERATED_SEED = 18_000
 
@@ -34,10 +42,28 @@ GENERATED_SEED = 18_000
 def split_of(song_id: str) -> str:
     """``"dev"`` or ``"heldout"``, by the first byte of the id's BLAKE2b digest (half each).
 
+    ``heldout2`` is a part of the ``"heldout"`` half (module notes).
+
     >>> split_of("pop909_001"), split_of("pop909_001") == split_of("pop909_001")
     ('heldout', True)
     """
     return SPLITS[hashlib.blake2b(song_id.encode(), digest_size=8).digest()[0] >> 7]
+
+
+def _in_split(kind: str, split: str):
+    """``accept(song_id) -> bool`` for the usable songs of ``split``, called in song order."""
+    half = "heldout" if split == "heldout2" else split
+    skip = [RESERVED[kind] if split == "heldout2" else 0]
+
+    def accept(song_id: str) -> bool:
+        if split_of(song_id) != half:
+            return False
+        if skip[0]:
+            skip[0] -= 1
+            return False
+        return True
+
+    return accept
 
 
 def _log(msg: str, verbose: bool) -> None:
@@ -51,14 +77,17 @@ def _scores(kind: str, split: str, n_songs: int, pop_dir: str | None, label_dir:
     if kind == "pop909":
         from .pop909 import SkipSong, load_song, song_ids
 
+        accept = _in_split(kind, split)
         for number in song_ids(pop_dir):
             song_id = f"pop909_{number}"
-            if split_of(song_id) != split:
+            if split_of(song_id) != ("heldout" if split == "heldout2" else split):
                 continue
             try:
                 score = load_song(pop_dir, label_dir, number)
             except SkipSong as exc:
                 log(f"skip {song_id}: {exc}")
+                continue
+            if not accept(song_id):
                 continue
             yield song_id, score
             made += 1
@@ -68,11 +97,11 @@ def _scores(kind: str, split: str, n_songs: int, pop_dir: str | None, label_dir:
     else:
         from .generated import make_score
 
-        k = 0
+        k, accept = 0, _in_split(kind, split)
         while made < n_songs:
             song_id = f"generated_{k:04d}"
             k += 1
-            if split_of(song_id) == split:
+            if accept(song_id):
                 yield song_id, make_score(GENERATED_SEED + k - 1, song_id)
                 made += 1
 
