@@ -100,6 +100,19 @@ def threads_per_task(n_side_by_side: int | None = None) -> int | None:
 _LOCK = threading.Lock()
 _blas: dict = {"depth": 0, "limiter": None}
 _limits = threading.local()  # this thread's limit_threads values, innermost last
+_found: dict = {"modules": -1, "controller": None}
+
+
+def _controller():
+    """threadpoolctl's view of the loaded thread pools, found again only when
+    modules were imported since (finding them walks every loaded library: ~4 ms,
+    once per song and step before).  Called under ``_LOCK``."""
+    from threadpoolctl import ThreadpoolController
+
+    if _found["modules"] != len(sys.modules):
+        _found["controller"] = ThreadpoolController()
+        _found["modules"] = len(sys.modules)
+    return _found["controller"]
 
 
 def thread_allowance() -> int:
@@ -149,7 +162,6 @@ def limit_threads(n: int | None):
         yield
         return
     import torch
-    from threadpoolctl import threadpool_limits
 
     n = max(1, int(n))
     # torch's count first and last: setting MKL's threads also sets the calling
@@ -157,9 +169,9 @@ def limit_threads(n: int | None):
     previous = torch.get_num_threads()
     with _LOCK:
         if _blas["depth"] == 0:
-            _blas["limiter"] = threadpool_limits(limits=n, user_api="blas")
+            _blas["limiter"] = _controller().limit(limits=n, user_api="blas")
         else:
-            threadpool_limits(limits=n, user_api="blas")  # the first one restores the originals
+            _controller().limit(limits=n, user_api="blas")  # the first one restores the originals
         _blas["depth"] += 1
     torch.set_num_threads(n)
     stack = _limits.__dict__.setdefault("stack", [])

@@ -272,6 +272,8 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
                 if keeper is not None and done:
                     keeper.end(eof=want is None or frames < want)
                 pieces.append(resampler(mono, last=done))
+                if keeper is not None and keeper.on_block is not None:
+                    keeper.on_block(pieces[-1])
         y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     return np.ascontiguousarray(y, dtype=np.float32), out_sr
 
@@ -393,12 +395,13 @@ def load_audio(
     return _load(source, sr=sr, offset=offset, duration=duration)
 
 
-def load_audio_keeping(clip: AudioClip, *, sr: int, limit: int) -> tuple[np.ndarray, int, NativeKeeper]:
+def load_audio_keeping(clip: AudioClip, *, sr: int, limit: int, on_block=None) -> tuple[np.ndarray, int, NativeKeeper]:
     """:func:`load_audio` of ``clip`` at ``sr``, keeping the decoder's mono samples
     at the native rate (up to ``limit`` bytes) to cut a window from
-    (:meth:`NativeKeeper.window`).  Nothing is kept for in-memory audio (a window
-    of it costs nothing) nor for the FFmpeg back-end."""
-    keeper = NativeKeeper(limit)
+    (:meth:`NativeKeeper.window`), and calling ``on_block`` with each block of
+    the output as it is made.  Nothing is kept (and ``on_block`` is not called)
+    for in-memory audio (a window of it costs nothing) nor for the FFmpeg back-end."""
+    keeper = NativeKeeper(limit, on_block)
     token = _KEEPER.set(keeper)
     try:
         y, out_sr = _load(clip, sr=sr)

@@ -63,10 +63,15 @@ class NativeKeeper:
     limit : int
         Bytes kept at most; a longer decode keeps nothing (:attr:`kept` False)
         and goes on as if nothing were kept.
+    on_block : callable or None
+        Called with each block of the decode's output (resampled, float32) as
+        it is made: the chorus step's features are computed while the decoder
+        reads ahead (``chorus._features.FeatureStream``).
     """
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, on_block=None):
         self.limit = int(limit)
+        self.on_block = on_block  # called with each resampled block, as it is decoded
         self.buffer: np.ndarray | None = None
         self.frames = 0
         self.rate = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 from numbers import Integral, Real
 
@@ -14,6 +15,8 @@ from ..audio._base import PER_SONG_CONSTRAINTS, SongTransformer, clips_to_array
 from ._baselines import find_chorus_loudest, find_chorus_offset, loudest_start, offset_start
 from ._pychorus import find_chorus_pychorus
 from ._analysis import find_chorus_structure
+from ._features import FeatureStream
+from ._structure import _blas_controller
 
 __all__ = ["ChorusExtractor", "ChorusNotFoundError", "METHODS"]
 
@@ -68,7 +71,12 @@ def analyse_chorus(
         Only with ``keep_window``: the chorus window's samples, cut from the
         decode analysed (None when the song was too long to keep, or is in memory).
     """
-    y, sr, keeper = load_audio_keeping(clip, sr=sample_rate, limit=KEEP_SONG_BYTES if keep_window else 0)
+    # the structure method's features are computed while the song is decoded, with
+    # one BLAS thread as the method computes them (the same numbers, bit for bit)
+    stream = FeatureStream(sample_rate) if method == "structure" else None
+    with _blas_controller().limit(limits=1, user_api="blas") if stream else contextlib.nullcontext():
+        y, sr, keeper = load_audio_keeping(clip, sr=sample_rate, limit=KEEP_SONG_BYTES if keep_window else 0,
+                                           on_block=None if stream is None else stream.push)
     total = y.size / sr
     if total <= clip_length:
         result = np.array([0.0, total, 0.0, 0.0])
@@ -76,7 +84,8 @@ def analyse_chorus(
         if method == "offset":
             estimate = find_chorus_offset(y, sr, clip_length, offset)
         else:
-            estimate = METHODS[method](y, sr, clip_length)
+            with stream.use() if stream else contextlib.nullcontext():
+                estimate = METHODS[method](y, sr, clip_length)
         found = estimate.start is not None
         start = estimate.start if found else _fallback_start(y, sr, clip_length, fallback)
         result = np.array([float(start), float(clip_length), float(found), float(estimate.confidence)])
