@@ -89,6 +89,17 @@ def test_pipeline_decodes_each_song_once_with_the_same_features(tmp_path, count_
     np.testing.assert_array_equal(features, twice)
 
 
+def test_windows_travel_to_worker_processes(tmp_path):
+    # 8-s windows at 44.1 kHz are over joblib's 1 MB: workers get read-only memmaps
+    paths = [write_audio(tmp_path / f"w{k}.mp3", song(30.0, seed=k), SR) for k in range(3)]
+
+    def steps(n_jobs):
+        return make_pipeline(ChorusExtractor(clip_length=8.0, n_jobs=n_jobs),
+                             MelSpectrogramTransformer(duration=8.0, n_jobs=n_jobs))
+
+    np.testing.assert_array_equal(steps(2).transform(paths), steps(1).transform(paths))
+
+
 def test_what_is_not_kept_is_decoded_again(tmp_path, count_decodes, monkeypatch):
     paths = [write_audio(tmp_path / f"q{k}.wav", song(20.0, seed=k), SR) for k in range(3)]
     chorus = ChorusExtractor(clip_length=4.0)

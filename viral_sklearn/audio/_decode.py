@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import os
 import threading
 
@@ -284,7 +285,11 @@ def _decode_kept(clip: AudioClip, sr: int | None):
     native = clip.decoded.sample_rate
     out_sr = sr or native
     resampler = _Resampler(native, out_sr)
-    pieces = [resampler(block, last=done) for block, done in replay_blocks(clip.decoded, clip, _BLOCK_FRAMES)]
+    samples = clip.decoded.samples
+    if not samples.flags.writeable or type(samples) is not np.ndarray:  # joblib hands workers read-only memmaps
+        samples = np.array(samples, dtype=np.float32)  # soxr takes writable arrays only
+    window = dataclasses.replace(clip.decoded, samples=samples)
+    pieces = [resampler(block, last=done) for block, done in replay_blocks(window, clip, _BLOCK_FRAMES)]
     y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     return np.ascontiguousarray(y, dtype=np.float32), out_sr
 
