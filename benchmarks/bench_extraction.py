@@ -182,7 +182,8 @@ def stage_breakdown(path: str, steps, clip: float, repeat: int) -> None:
 
     rows = [
         ("bare decode: sf.read (native, stereo, float32)", lambda: sf.read(path, dtype="float32")),
-        (f"load_audio(full song, sr={sr}) (one decode, one thread)", lambda: load_audio(full, sr=sr)),
+        (f"load_audio(full song, sr={sr}) (one decode, read ahead when a core is free)",
+         lambda: load_audio(full, sr=sr)),
         ("  of which _mix_block (channel mean)", lambda: _mix_block(block, "mean", path)),
         (f"  of which soxr resample {native}->{sr}", lambda: _Resampler(native, sr)(mono, last=True)),
         ("song_features (one BLAS thread)", one_thread(lambda: song_features(y, sr))),
