@@ -1,8 +1,10 @@
 """One decode per song: the chorus step's decode feeds its features and the mel step's window.
 
-* the window a :class:`ChorusExtractor` hands on (``AudioClip.decoded``) gives
-  exactly the samples a decode of that window from the file gives, for every
-  format, mix and window position, with blocks read ahead or not;
+* the window a :class:`ChorusExtractor` hands on (``AudioClip.decoded``) is the
+  decode's own samples, and gives what a decode of that window from the file gives
+  (exactly for WAV and FLAC; to the last bit for MP3 and OGG, whose decoders
+  restarted at the window may round differently), for every format, mix and
+  window position, with blocks read ahead or not;
 * a pipeline decodes each song once, with the same features as decoding twice;
   what is not kept (long songs, past the per-call budget, cache hits, another
   window) is decoded again, as before;
@@ -61,11 +63,18 @@ def test_kept_window_is_the_decoded_window(files, ext, block_frames, monkeypatch
         monkeypatch.setattr(decode_mod, "_BLOCK_FRAMES", block_frames)
     clips = ChorusExtractor(clip_length=5.0).transform([files[ext]])
     assert clips[0].decoded is not None and clips[0].decoded.sample_rate == SR
+    whole, _ = load_audio(AudioClip.from_path(files[ext]).replace(mix="mean"))
+    start = int(round(clips[0].offset * SR))
+    # the kept window is the decode's own samples
+    np.testing.assert_array_equal(clips[0].decoded.samples, whole[start : start + clips[0].decoded.samples.size])
     for sr in (22050, 16000, None):
         kept, rate = load_audio(clips[0], sr=sr)
         fresh, fresh_rate = _fresh(clips[0], sr)
-        assert rate == fresh_rate
-        np.testing.assert_array_equal(kept, fresh)
+        assert rate == fresh_rate and kept.shape == fresh.shape
+        if ext in ("wav", "flac"):
+            np.testing.assert_array_equal(kept, fresh)
+        else:  # a lossy decoder restarted at the window may differ in the last bit
+            np.testing.assert_allclose(kept, fresh, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("mix", ["mean", 1])
@@ -76,7 +85,7 @@ def test_windows_anywhere_and_any_mix_equal_their_decode(files, mix, clip_length
     for method in ("loudest", "offset"):
         out = ChorusExtractor(clip_length=clip_length, method=method, offset=100.0).transform([clip])[0]
         assert out.decoded is not None
-        np.testing.assert_array_equal(load_audio(out, sr=22050)[0], _fresh(out, 22050)[0])
+        np.testing.assert_allclose(load_audio(out, sr=22050)[0], _fresh(out, 22050)[0], rtol=0, atol=1e-6)
 
 
 def test_pipeline_decodes_each_song_once_with_the_same_features(tmp_path, count_decodes):
@@ -86,7 +95,8 @@ def test_pipeline_decodes_each_song_once_with_the_same_features(tmp_path, count_
     assert Counter(count_decodes) == Counter(paths)  # once each
     windows = steps[:2].transform(paths)
     twice = steps[2].transform([w.replace(decoded=None) for w in windows])
-    np.testing.assert_array_equal(features, twice)
+    # dB: an MP3 decoder restarted at the window may round its last bit differently
+    np.testing.assert_allclose(features, twice, rtol=0, atol=0.01)
 
 
 def test_windows_travel_to_worker_processes(tmp_path):
@@ -99,9 +109,8 @@ def test_windows_travel_to_worker_processes(tmp_path):
 
     reference = steps(1, 1).transform(paths)
     np.testing.assert_array_equal(steps(1, 2).transform(paths), reference)
-    # songs analysed in worker processes come back without their windows (carrying
-    # them cost as much as decoding them again), with the same features
-    assert all(c.decoded is None for c in steps(2, 2)[:1].transform(paths))
+    # songs analysed in worker processes come back with their windows: the same features
+    assert all(c.decoded is not None for c in steps(2, 2)[:1].transform(paths))
     np.testing.assert_array_equal(steps(2, 2).transform(paths), reference)
 
 
@@ -119,7 +128,7 @@ def test_what_is_not_kept_is_decoded_again(tmp_path, count_decodes, monkeypatch)
     mel = MelSpectrogramTransformer(duration=4.0).transform(clips)
     assert Counter(count_decodes) == Counter(paths[1:])
     np.testing.assert_array_equal(mel, MelSpectrogramTransformer(duration=4.0).transform(
-        [c.replace(decoded=None) for c in clips]))
+        [c.replace(decoded=None) for c in clips]))  # WAV: exact
 
 
 def test_a_cache_hit_has_no_window_and_the_same_features(tmp_path, count_decodes):

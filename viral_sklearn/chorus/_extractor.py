@@ -241,19 +241,12 @@ class ChorusExtractor(SongTransformer):
         SongErrors
             Lists every song that could not be analysed, with its reason.
         """
-        from joblib import effective_n_jobs
-
         clips = self._clips(X)
         # each clip carries its window's samples when they were kept (bounded,
         # see KEEP_WINDOWS_BYTES): the next step then does not decode the song again.
-        # Only when the songs are analysed in this process: from worker processes the
-        # windows would travel twice (back here, then to the mel step's workers, which
-        # joblib does by hashing and writing each to disk), which cost more than the
-        # decode they save
-        in_process = effective_n_jobs(self.n_jobs) == 1 or len(clips) == 1
-        if in_process:
-            results, windows = self._analyse(clips, keep_windows=True)
-        else:
-            results, windows = list(self._analyse(clips)), [None] * len(clips)
+        # Also from n_jobs workers: a window decoded again from the file can differ
+        # from the kept one in the last bit (see audio/_window.py), and the features
+        # must not depend on n_jobs
+        results, windows = self._analyse(clips, keep_windows=True)
         out = [_window_clip(clip, r).replace(decoded=w) for clip, r, w in zip(clips, results, windows)]
         return clips_to_array(out)
