@@ -48,8 +48,9 @@ class DecodedWindow:
     returns (``AudioClip.decoded``), cut from the decode it analysed, so that the
     next step does not decode the song a second time.  :func:`load_audio` uses
     it only for the clip it was cut for (the same ``mix``, ``offset`` and
-    ``duration``), and gives exactly what decoding that window of the file
-    gives: the samples are the decoder's, mixed, before any resampling.
+    ``duration``), and gives what decoding that window of the file gives: the
+    samples are the decoder's, mixed, before any resampling (exactly for WAV and
+    FLAC; a lossy decoder restarted at the window may differ in the last bit).
 
     Attributes
     ----------
