@@ -2,6 +2,8 @@
 
 * :func:`cached_songs` writes synthetic songs with :func:`viral_sklearn.datasets.make_songs`
   once and reuses them from a temporary folder on later runs;
+* :func:`real_songs` encodes real recordings of a given length (any format libsndfile
+  reads) to MP3 once, into the same cache;
 * :func:`machine` describes the machine in one line;
 * :func:`table` prints rows as an aligned text table;
 * :func:`quiet` silences Python's stdout (pychorus prints) and C libraries' stderr.
@@ -71,6 +73,65 @@ def cached_songs(n_songs: int, *, duration, chorus_length: float, sample_rates=(
     if verbose:
         print(f"[setup] done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return data
+
+
+#: audio files :func:`real_songs` looks at
+_REAL_EXTENSIONS = (".ogg", ".flac", ".wav", ".mp3")
+
+
+def real_songs(n_songs: int, source: str, *, duration=(180.0, 240.0), verbose: bool = True) -> dict:
+    """Paths of real recordings encoded to MP3 (stereo, their native rate), made once.
+
+    The files under ``source`` (recursively, sorted by path) whose length is
+    within ``duration`` are taken in order, skipping copies (the same file name
+    and frame count: packages ship one track per language), until ``n_songs``
+    are found; each is encoded to MP3 by libsndfile (its default VBR quality)
+    into ``CACHE_ROOT/real-<hash>/``.  Nothing is committed: the recordings stay
+    where they are (for example the Debian game-music packages that
+    ``build_chorus_corpus.py`` downloads into ``<corpus>/sources``).
+
+    Returns
+    -------
+    dict with ``paths`` (the MP3s), ``sources`` (the recordings) and ``durations``.
+    """
+    import soundfile as sf
+
+    found, seen = [], set()
+    for folder, _, files in sorted(os.walk(source)):
+        for name in sorted(files):
+            if not name.lower().endswith(_REAL_EXTENSIONS):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                info = sf.info(path)
+            except Exception:
+                continue
+            seconds = info.frames / info.samplerate
+            if not duration[0] <= seconds <= duration[1] or (name, info.frames) in seen:
+                continue
+            seen.add((name, info.frames))
+            found.append((path, seconds))
+    found = sorted(found)[:n_songs]
+    if len(found) < n_songs:
+        raise SystemExit(f"only {len(found)} recordings of {duration[0]:g}-{duration[1]:g} s under {source}")
+    spec = {"sources": [p for p, _ in found], "sizes": [os.path.getsize(p) for p, _ in found]}
+    tag = hashlib.blake2b(json.dumps(spec, sort_keys=True).encode(), digest_size=6).hexdigest()
+    folder = os.path.join(CACHE_ROOT, f"real-{tag}")
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i, (src, _) in enumerate(found):
+        stem = os.path.splitext(os.path.basename(src))[0].replace(" ", "_")
+        out = os.path.join(folder, f"real_{i:02d}_{stem}.mp3")
+        if not os.path.exists(out):
+            if verbose:
+                print(f"[setup] encoding {src} -> {out} (once)", file=sys.stderr, flush=True)
+            with sf.SoundFile(src) as fin, sf.SoundFile(out + ".tmp", "w", fin.samplerate, fin.channels,
+                                                        format="MP3", subtype="MPEG_LAYER_III") as fout:
+                for block in fin.blocks(blocksize=1 << 16, dtype="float32", always_2d=True):
+                    fout.write(block)
+            os.replace(out + ".tmp", out)
+        paths.append(out)
+    return {"paths": paths, "sources": [p for p, _ in found], "durations": [d for _, d in found]}
 
 
 def machine() -> str:

@@ -101,9 +101,11 @@ def test_killed_extraction_restarts_from_every_finished_song(songs, tmp_path, mo
 
     monkeypatch.setattr(audio_mod, "_decode", counting)
     restarted = extraction(memory=cache).transform(songs)
-    # every song with an entry was reused: only the others were decoded, once per step
-    assert len(calls) == 2 * N_SONGS - finished
-    assert calls.count(MEL_SR) <= N_SONGS and calls.count(CHORUS_SR) <= N_SONGS
+    # every song with an entry was reused: only the others were decoded, at most
+    # once per step (the chorus step's decode also gives the mel step its window,
+    # so a song analysed again is not decoded again for its mel)
+    assert calls.count(CHORUS_SR) <= N_SONGS and calls.count(MEL_SR) <= N_SONGS
+    assert N_SONGS - finished // 2 <= len(calls) <= 2 * N_SONGS - finished
     assert len(entries(cache)) == 2 * N_SONGS
     monkeypatch.setattr(audio_mod, "_decode", real)
     assert restarted.tobytes() == extraction().transform(songs).tobytes()

@@ -6,6 +6,9 @@ Private: :mod:`._threads` sizes each task's BLAS and torch thread pools
 """
 
 from ._device import check_device, resolve_device, rng_devices
-from ._threads import available_cores, limit_threads, threads_per_task
+from ._threads import available_cores, limit_threads, thread_allowance, threads_per_task
 
-__all__ = ["available_cores", "check_device", "limit_threads", "resolve_device", "rng_devices", "threads_per_task"]
+__all__ = [
+    "available_cores", "check_device", "limit_threads", "resolve_device", "rng_devices", "thread_allowance",
+    "threads_per_task",
+]

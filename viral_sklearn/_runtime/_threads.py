@@ -8,7 +8,9 @@ made a mel spectrogram 30x slower, docs/performance.md).
 * :func:`threads_per_task` says how many threads one task may use where it
   runs;
 * :func:`limit_threads` applies that limit to torch's intra-op pool and to the
-  BLAS/OpenMP pools (threadpoolctl) while inside, and restores them after.
+  BLAS/OpenMP pools (threadpoolctl) while inside, and restores them after;
+* :func:`thread_allowance` tells code of ours that could use a helper thread
+  (the decoder's read-ahead) the limit it runs under.
 
 Nothing here imports Dask: a Dask worker is recognised only when
 ``distributed`` is already imported (it always is inside one).
@@ -21,7 +23,7 @@ import os
 import sys
 import threading
 
-__all__ = ["available_cores", "dask_worker", "threads_per_task", "limit_threads"]
+__all__ = ["available_cores", "dask_worker", "threads_per_task", "limit_threads", "thread_allowance"]
 
 
 def available_cores() -> int:
@@ -97,6 +99,36 @@ def threads_per_task(n_side_by_side: int | None = None) -> int | None:
 
 _LOCK = threading.Lock()
 _blas: dict = {"depth": 0, "limiter": None}
+_limits = threading.local()  # this thread's limit_threads values, innermost last
+_found: dict = {"modules": -1, "controller": None}
+
+
+def _controller():
+    """threadpoolctl's view of the loaded thread pools, found again only when
+    modules were imported since (finding them walks every loaded library: ~4 ms,
+    once per song and step before).  Called under ``_LOCK``."""
+    from threadpoolctl import ThreadpoolController
+
+    if _found["modules"] != len(sys.modules):
+        _found["controller"] = ThreadpoolController()
+        _found["modules"] = len(sys.modules)
+    return _found["controller"]
+
+
+def thread_allowance() -> int:
+    """Threads the current task may use: the innermost :func:`limit_threads` of
+    this thread, else the cores this process may run on.
+
+    Examples
+    --------
+    >>> with limit_threads(1):
+    ...     thread_allowance()
+    1
+    >>> thread_allowance() == available_cores()
+    True
+    """
+    stack = getattr(_limits, "stack", None)
+    return stack[-1] if stack else available_cores()
 
 
 @contextlib.contextmanager
@@ -130,7 +162,6 @@ def limit_threads(n: int | None):
         yield
         return
     import torch
-    from threadpoolctl import threadpool_limits
 
     n = max(1, int(n))
     # torch's count first and last: setting MKL's threads also sets the calling
@@ -138,14 +169,17 @@ def limit_threads(n: int | None):
     previous = torch.get_num_threads()
     with _LOCK:
         if _blas["depth"] == 0:
-            _blas["limiter"] = threadpool_limits(limits=n, user_api="blas")
+            _blas["limiter"] = _controller().limit(limits=n, user_api="blas")
         else:
-            threadpool_limits(limits=n, user_api="blas")  # the first one restores the originals
+            _controller().limit(limits=n, user_api="blas")  # the first one restores the originals
         _blas["depth"] += 1
     torch.set_num_threads(n)
+    stack = _limits.__dict__.setdefault("stack", [])
+    stack.append(n)
     try:
         yield
     finally:
+        stack.pop()
         with _LOCK:
             _blas["depth"] -= 1
             if _blas["depth"] == 0:

@@ -56,13 +56,15 @@ class SongTransformer(TransformerMixin, BaseEstimator):
         self._validate_params()
         return as_clips(X)
 
-    def _map_songs(self, func, clips: list[AudioClip], *, out: np.ndarray | None = None, **kwargs):
+    def _map_songs(self, func, clips: list[AudioClip], *, out: np.ndarray | None = None,
+                   extras: int | None = None, **kwargs):
         """``func(clip, **kwargs)`` on every clip, through :func:`map_songs` with this
         step's ``n_jobs``, ``memory`` and ``verbose``; ``kwargs`` are the cache key,
-        ``out`` the array to fill (see :func:`map_songs`)."""
+        ``out`` the array to fill, ``extras`` the byte budget of what ``func``
+        returns beside its cached result (see :func:`map_songs`)."""
         return map_songs(
             partial(func, **kwargs), clips, step=type(self).__name__, params=tuple(sorted(kwargs.items())),
-            n_jobs=self.n_jobs, memory=self.memory, verbose=self.verbose, out=out,
+            n_jobs=self.n_jobs, memory=self.memory, verbose=self.verbose, out=out, extras=extras,
         )
 
     def __sklearn_is_fitted__(self):

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["AudioClip", "AudioLoadError", "as_clips"]
+__all__ = ["AudioClip", "AudioLoadError", "DecodedWindow", "as_clips"]
 
 
 class AudioLoadError(ValueError):
@@ -38,6 +38,38 @@ class AudioLoadError(ValueError):
 
     def __reduce__(self):  # picklable across joblib workers
         return (type(self), (self.source, self.reason))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DecodedWindow:
+    """A clip's window already decoded: mono samples at the file's own rate.
+
+    :class:`~viral_sklearn.ChorusExtractor` attaches one to the clips it
+    returns (``AudioClip.decoded``), cut from the decode it analysed, so that the
+    next step does not decode the song a second time.  :func:`load_audio` uses
+    it only for the clip it was cut for (the same ``mix``, ``offset`` and
+    ``duration``), and gives what decoding that window of the file gives: the
+    samples are the decoder's, mixed, before any resampling (exactly for WAV and
+    FLAC; a lossy decoder restarted at the window may differ in the last bit).
+
+    Attributes
+    ----------
+    samples : np.ndarray [shape=(n,), dtype=float32]
+    sample_rate : int
+        The file's native rate.
+    mix, offset, duration
+        The window the samples are: those of the clip they were cut for.
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+    mix: str | int | None
+    offset: float
+    duration: float | None
+
+    def matches(self, clip: "AudioClip") -> bool:
+        """Whether these are the samples of ``clip``'s window."""
+        return (self.mix, self.offset, self.duration) == (clip.mix, clip.offset, clip.duration)
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)
@@ -66,6 +98,10 @@ class AudioClip:
         detected chorus (``True``) or the fallback rule's choice (``False``).
     name : str or None
         Name used in error messages for in-memory clips.
+    decoded : DecodedWindow or None
+        The window's samples when a step has already decoded them (set by
+        :class:`~viral_sklearn.ChorusExtractor`; see :class:`DecodedWindow`).
+        Not part of the clip's identity (cache keys), nor of its ``repr``.
 
     Examples
     --------
@@ -83,6 +119,7 @@ class AudioClip:
     duration: float | None = None
     chorus_found: bool | None = None
     name: str | None = None
+    decoded: DecodedWindow | None = None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike) -> "AudioClip":
@@ -131,7 +168,14 @@ class AudioClip:
         return audio_info(self.path)["duration"]
 
     def replace(self, **changes) -> "AudioClip":
-        """A copy with some fields changed."""
+        """A copy with some fields changed.
+
+        Decoded samples (``decoded``) are kept only while the window they are
+        stays the same (a change of ``chorus_found`` or ``name``), or when
+        ``decoded`` is among the changes.
+        """
+        if "decoded" not in changes and not set(changes) <= {"chorus_found", "name"}:
+            changes["decoded"] = None
         return dataclasses.replace(self, **changes)
 
     def load(self, *, sr: int | None = None) -> tuple[np.ndarray, int]:

@@ -13,14 +13,17 @@ when it and FFmpeg's shared libraries are installed.  This module imports only
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import dataclasses
 import os
 import threading
 
 import numpy as np
 
 from ._clip import AudioClip, AudioLoadError
+from ._window import NativeKeeper, read_ahead, replay_blocks, window_frames
 
-__all__ = ["load_audio", "audio_info"]
+__all__ = ["load_audio", "audio_info", "load_audio_keeping"]
 
 #: frames read per block when streaming a file (bounded memory on long tracks:
 #: 8 MB of float32 stereo; MP3 pays a seek per block, so not much smaller)
@@ -29,6 +32,8 @@ _BLOCK_FRAMES = 1 << 20
 _MPEG_FORMATS = frozenset({"MPEG", "MP3"})
 #: samples decoded before a seek target in MP3 and dropped: 8 frames of 1152
 _MPEG_PREROLL = 8 * 1152
+#: where a decode keeps its native-rate samples (load_audio_keeping), if anywhere
+_KEEPER: contextvars.ContextVar = contextvars.ContextVar("viral_sklearn_keeper", default=None)
 
 
 _STDERR_LOCK = threading.Lock()
@@ -159,20 +164,27 @@ def audio_info(path: str | os.PathLike) -> dict:
     raise AudioLoadError(path, f"cannot decode audio ({sf_reason})")
 
 
-def _mix_block(block: np.ndarray, mix: str | int | None, label: str) -> np.ndarray:
-    """(frames, channels) -> (frames,) float32."""
+def _mix_block(block: np.ndarray, mix: str | int | None, label: str, out: np.ndarray | None = None) -> np.ndarray:
+    """(frames, channels) -> (frames,) float32, into ``out`` when given."""
     if isinstance(mix, (int, np.integer)) and not isinstance(mix, bool):
         if not -block.shape[1] <= mix < block.shape[1]:
             raise AudioLoadError(label, f"channel {mix} requested but the audio has {block.shape[1]} channel(s)")
-        return block[:, mix].astype(np.float32, copy=False)
+        column = block[:, mix]
+    elif block.shape[1] == 1:
+        column = block[:, 0]
+    else:
+        column = None
+    if column is not None:
+        if out is None:
+            return column.astype(np.float32, copy=False)
+        out[:] = column
+        return out
     channels = block.shape[1]
-    if channels == 1:
-        return block[:, 0].astype(np.float32, copy=False)
     if channels >= 8:  # numpy's pairwise summation kicks in: keep its exact mean
-        return block.mean(axis=1, dtype=np.float32)
+        return block.mean(axis=1, dtype=np.float32, out=out)
     # column sums: the same numbers as mean(axis=1) for < 8 channels, ~10x faster
     # on the (frames, channels) layout soundfile returns
-    out = np.add(block[:, 0], block[:, 1], dtype=np.float32)
+    out = np.add(block[:, 0], block[:, 1], dtype=np.float32, out=out)
     for k in range(2, channels):
         out += block[:, k]
     out /= np.float32(channels)
@@ -195,56 +207,90 @@ class _Resampler:
         return self._stream.resample_chunk(block, last=last)
 
 
-def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: float | None):
-    import soundfile as sf
-
-    # mpg123 reports on stderr what is described below, and truncated files
-    # ("Xing stream size off") when they are opened
-    with _quiet_stderr(), sf.SoundFile(path) as f:
-        native = int(f.samplerate)
-        start = int(round(offset * native))
-        want = None if duration is None else max(int(round(duration * native)), 0)
-        out_sr = sr or native
-        resampler = _Resampler(native, out_sr)
-        if f.format in _MPEG_FORMATS:
+def _soundfile_blocks(f, start: int, want: int | None):
+    """``(block, last)`` pairs: the ``(frames, channels)`` float32 blocks of the
+    frames ``[start, start + want)`` of an open ``SoundFile`` (``want`` None: to
+    the end), and whether each is the last (``last`` with fewer frames than
+    asked: the end of the file)."""
+    mpeg = f.format in _MPEG_FORMATS
+    if not mpeg and start > 0:
+        f.seek(min(start, max(f.frames, 0)))
+    pos, remaining = start, want
+    while remaining is None or remaining > 0:
+        n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
+        if mpeg:
             # libsndfile 1.2's MPEG decoding (i) corrupts the first samples of every
             # read that continues a previous one (zeros, then garbage) on tonal
             # material, and (ii) decodes the first frames after a seek wrongly (the
             # bit reservoir lives in earlier frames).  So every block is its own
             # seek, a few frames early, and those frames are dropped: exact, in
-            # bounded memory, for ~3.5% more decoding.  mpg123 reports (ii) on stderr.
-            pieces, pos, remaining = [], start, want
-            while remaining is None or remaining > 0:
-                n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
-                preroll = min(pos, _MPEG_PREROLL)
-                f.seek(min(pos - preroll, max(f.frames, 0)))
-                block = f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
-                got = block.shape[0]
-                pos += got
-                if remaining is not None:
-                    remaining -= got
-                done = got < n or remaining == 0
-                pieces.append(resampler(_mix_block(block, mix, path), last=done))
-                if done:
-                    break
-            y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-            return np.ascontiguousarray(y, dtype=np.float32), out_sr
-        if start > 0:
-            f.seek(min(start, max(f.frames, 0)))
-        pieces = []
-        remaining = want
-        while remaining is None or remaining > 0:
-            n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
+            # bounded memory, for ~1% more decoding.  mpg123 reports (ii) on stderr.
+            preroll = min(pos, _MPEG_PREROLL)
+            f.seek(min(pos - preroll, max(f.frames, 0)))
+            block = f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
+        else:
             block = f.read(n, dtype="float32", always_2d=True)
-            got = block.shape[0]
-            if remaining is not None:
-                remaining -= got
-            done = got < n or remaining == 0
-            mono = _mix_block(block, mix, path)
-            pieces.append(resampler(mono, last=done))
-            if done:
-                break
+        got = block.shape[0]
+        pos += got
+        if remaining is not None:
+            remaining -= got
+        done = got < n or remaining == 0
+        yield block, done
+        if done:
+            return
+
+
+def _read_ahead_pays(want: int | None) -> bool:
+    """Decode in a helper thread when there is more than one block to overlap and
+    the task may use a second core (not inside an ``n_jobs`` worker that has one)."""
+    from .._runtime import thread_allowance
+
+    return (want is None or want > _BLOCK_FRAMES) and thread_allowance() >= 2
+
+
+def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: float | None,
+                      keeper: NativeKeeper | None = None):
+    import soundfile as sf
+
+    # mpg123 reports on stderr what _soundfile_blocks describes, and truncated
+    # files ("Xing stream size off") when they are opened
+    with _quiet_stderr(), sf.SoundFile(path) as f:
+        native = int(f.samplerate)
+        start, want = window_frames(AudioClip(path=path, offset=offset, duration=duration), native)
+        out_sr = sr or native
+        resampler = _Resampler(native, out_sr)
+        if keeper is not None:
+            total = max(int(f.frames), 0) - start
+            keeper.begin(native, start, total if want is None else min(want, total))
+        blocks = _soundfile_blocks(f, start, want)
+        if _read_ahead_pays(want):
+            blocks = read_ahead(blocks)
+        pieces, frames = [], 0
+        with contextlib.closing(blocks):  # the helper thread ends before the file closes
+            for block, done in blocks:
+                mono = _mix_block(block, mix, path, None if keeper is None else keeper.slot(block.shape[0]))
+                frames += mono.shape[0]
+                if keeper is not None and done:
+                    keeper.end(eof=want is None or frames < want)
+                pieces.append(resampler(mono, last=done))
+                if keeper is not None and keeper.on_block is not None:
+                    keeper.on_block(pieces[-1])
         y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    return np.ascontiguousarray(y, dtype=np.float32), out_sr
+
+
+def _decode_kept(clip: AudioClip, sr: int | None):
+    """The clip's window from the samples a previous decode kept (see ``_window``):
+    the same resampler calls on the same samples as decoding the window."""
+    native = clip.decoded.sample_rate
+    out_sr = sr or native
+    resampler = _Resampler(native, out_sr)
+    samples = clip.decoded.samples
+    if not samples.flags.writeable or type(samples) is not np.ndarray:  # joblib hands workers read-only memmaps
+        samples = np.array(samples, dtype=np.float32)  # soxr takes writable arrays only
+    window = dataclasses.replace(clip.decoded, samples=samples)
+    pieces = [resampler(block, last=done) for block, done in replay_blocks(window, clip, _BLOCK_FRAMES)]
+    y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     return np.ascontiguousarray(y, dtype=np.float32), out_sr
 
 
@@ -293,12 +339,15 @@ def _decode(clip: AudioClip, sr: int | None) -> tuple[np.ndarray, int]:
     path = clip.path
     _check_file(path)
     errors = []
+    keeper = _KEEPER.get()
     try:
-        return _decode_soundfile(path, sr, clip.mix, clip.offset, clip.duration)
+        return _decode_soundfile(path, sr, clip.mix, clip.offset, clip.duration, keeper)
     except AudioLoadError:
         raise
     except Exception as exc:
         errors.append(f"soundfile: {_exc_text(exc)}")
+        if keeper is not None:
+            keeper.drop()  # a partial decode: keep nothing
     if _torchcodec_available():
         try:
             return _decode_torchcodec(path, sr, clip.mix, clip.offset, clip.duration)
@@ -331,6 +380,9 @@ def load_audio(
     offset, duration : float or None, default=None
         Override the clip's window, in seconds.  Only the window is decoded
         where the format can seek (all libsndfile formats, MP3 included).
+        A clip whose window a step has decoded already (``clip.decoded``, set
+        by :class:`~viral_sklearn.ChorusExtractor`) is not decoded again: the
+        same samples come from memory.
 
     Returns
     -------
@@ -345,19 +397,42 @@ def load_audio(
         Missing file, directory, empty or undecodable file, no samples, or
         non-finite samples.  The message names the file and the reason.
     """
+    return _load(source, sr=sr, offset=offset, duration=duration)
+
+
+def load_audio_keeping(clip: AudioClip, *, sr: int, limit: int, on_block=None) -> tuple[np.ndarray, int, NativeKeeper]:
+    """:func:`load_audio` of ``clip`` at ``sr``, keeping the decoder's mono samples
+    at the native rate (up to ``limit`` bytes) to cut a window from
+    (:meth:`NativeKeeper.window`), and calling ``on_block`` with each block of
+    the output as it is made.  Nothing is kept (and ``on_block`` is not called)
+    for in-memory audio (a window of it costs nothing) nor for the FFmpeg back-end."""
+    keeper = NativeKeeper(limit, on_block)
+    token = _KEEPER.set(keeper)
+    try:
+        y, out_sr = _load(clip, sr=sr)
+    finally:
+        _KEEPER.reset(token)
+    return y, out_sr, keeper
+
+
+def _load(source, *, sr=None, offset=None, duration=None) -> tuple[np.ndarray, int]:
     clip = source if isinstance(source, AudioClip) else AudioClip.from_path(source)
     changes = {}
-    if offset is not None:
+    if offset is not None and float(offset) != clip.offset:
         changes["offset"] = float(offset)
-    if duration is not None:
+    if duration is not None and float(duration) != clip.duration:
         changes["duration"] = float(duration)
-    if changes:
+    if changes:  # another window: what was decoded of this clip's (``decoded``) is not it
         clip = clip.replace(**changes)
     if clip.offset < 0 or (clip.duration is not None and clip.duration < 0):
         raise AudioLoadError(clip.label, f"negative window (offset={clip.offset}, duration={clip.duration})")
     if sr is not None and (isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0):
         raise ValueError(f"sr must be a positive integer or None, got {sr!r}")
-    y, out_sr = _decode(clip, None if sr is None else int(sr))
+    sr = None if sr is None else int(sr)
+    if clip.decoded is not None and clip.samples is None and clip.decoded.matches(clip):
+        y, out_sr = _decode_kept(clip, sr)  # decoded already, by the step before
+    else:
+        y, out_sr = _decode(clip, sr)
     if y.size == 0 and clip.duration != 0:
         if clip.offset == 0:
             raise AudioLoadError(clip.label, "contains no audio samples")

@@ -162,11 +162,13 @@ class SongCache:
 # ----------------------------------------------------------------------
 # The map
 # ----------------------------------------------------------------------
-def _call_one(func: Callable, clip: AudioClip, threads: int | None, cache: SongCache | None, key: str | None):
+def _call_one(func: Callable, clip: AudioClip, threads: int | None, cache: SongCache | None, key: str | None,
+              extras: bool = False):
     """Run func on one clip, where the worker runs, and store the result in the cache.
 
     A failing song never raises: its error comes back as text.  A failing
-    cache write does raise (a full disk is not the song's fault).
+    cache write does raise (a full disk is not the song's fault).  With
+    ``extras``, func returns ``(value, extra)`` and only ``value`` is cached.
     """
     try:
         with limit_threads(threads_per_task(threads)):
@@ -176,8 +178,12 @@ def _call_one(func: Callable, clip: AudioClip, threads: int | None, cache: SongC
     except Exception as exc:  # reported with its type, never swallowed
         return False, f"{type(exc).__name__}: {exc}"
     if cache is not None:
-        cache.put(key, value)
+        cache.put(key, value[0] if extras else value)
     return True, value
+
+
+def _extra_bytes(extra: Any) -> int:
+    return int(getattr(getattr(extra, "samples", extra), "nbytes", 0))
 
 
 def map_songs(
@@ -190,6 +196,7 @@ def map_songs(
     memory: Any = None,
     verbose: bool = False,
     out: np.ndarray | None = None,
+    extras: int | None = None,
 ) -> list[np.ndarray] | np.ndarray:
     """Apply ``func`` to every clip; one result per clip, in order.
 
@@ -215,10 +222,17 @@ def map_songs(
         ``(len(clips), *result_shape)``): results then never pile up in a list
         next to the final array, so the peak memory is that array plus a few
         songs in flight.
+    extras : int or None
+        With a byte budget, ``func`` returns ``(value, extra)``: ``value`` is the
+        result (cached), ``extra`` something worth keeping that is not (the
+        chorus step's decoded window, :class:`~._clip.DecodedWindow`).  Extras
+        are kept, in the order the songs finish, while their bytes (their
+        ``samples``' or their own ``nbytes``) add up to at most ``extras``; later
+        ones, and those of songs read from the cache, are None.  Not with ``out``.
 
     Returns
     -------
-    results : list of np.ndarray, or ``out`` when given
+    results : list of np.ndarray (of ``(value, extra)`` with ``extras``), or ``out`` when given
 
     Raises
     ------
@@ -231,8 +245,19 @@ def map_songs(
 
     if out is not None and len(out) != len(clips):
         raise ValueError(f"{step}: out has {len(out)} rows for {len(clips)} songs")
+    if out is not None and extras is not None:
+        raise ValueError(f"{step}: extras are not stored in out")
+    budget = [extras]
 
     def store(i: int, value: np.ndarray) -> None:
+        if extras is not None:
+            value, extra = value if isinstance(value, tuple) else (value, None)
+            size = _extra_bytes(extra)
+            if extra is not None and size > budget[0]:
+                extra = None
+            budget[0] -= size if extra is not None else 0
+            results[i] = (value, extra)
+            return
         if out is None:
             results[i] = value
             return
@@ -258,10 +283,10 @@ def map_songs(
     if todo:
         n_workers = min(effective_n_jobs(n_jobs), len(todo))
         if n_workers == 1:
-            outputs = (_call_one(func, clips[i], None, cache, keys[i]) for i in todo)
+            outputs = (_call_one(func, clips[i], None, cache, keys[i], extras is not None) for i in todo)
         else:
             outputs = Parallel(n_jobs=n_workers, return_as="generator")(
-                delayed(_call_one)(func, clips[i], n_workers, cache, keys[i]) for i in todo
+                delayed(_call_one)(func, clips[i], n_workers, cache, keys[i], extras is not None) for i in todo
             )
         if verbose:
             from tqdm.auto import tqdm

@@ -163,21 +163,28 @@ def tame_loud_audio(y: np.ndarray) -> np.ndarray:
     return y
 
 
-def _power_blocks(y: np.ndarray, n_fft: int, out: np.ndarray | None = None):
+def _power_blocks(y: np.ndarray, n_fft: int, out: np.ndarray | None = None, *, first: int = 0,
+                  stop: int | None = None, base: int = 0):
     """The power spectrogram ``|stft(y, n_fft)|**2`` (Hann window, centred with
     zero padding, hop ``n_fft // 4``), frames first: yields arrays of shape
     ``(frames, 1 + n_fft // 2)`` for consecutive
     blocks of ``_STFT_BLOCK_FRAMES`` frames, float32.  With ``out`` (shape
     ``(n_frames, 1 + n_fft // 2)``) the blocks are written into it and the
-    yielded arrays are its rows."""
+    yielded arrays are its rows.
+
+    While a song is still being decoded (``_features.FeatureStream``), ``y`` is
+    the part of it from sample ``base`` on, and only the frames ``first`` (a
+    multiple of ``_STFT_BLOCK_FRAMES``) to ``stop`` whose samples ``y`` holds are
+    asked for: each block is then computed from the same samples, in the same
+    shapes, as from the whole song."""
     hop = n_fft // 4
     pad = n_fft // 2
-    n_frames = _n_frames(y.size, n_fft)
+    n_frames = _n_frames(base + y.size, n_fft) if stop is None else stop
     window = _hann(n_fft)
-    for f0 in range(0, n_frames, _STFT_BLOCK_FRAMES):
+    for f0 in range(first, n_frames, _STFT_BLOCK_FRAMES):
         f1 = min(f0 + _STFT_BLOCK_FRAMES, n_frames)
         # samples of the centred (zero-padded) signal that frames f0..f1-1 cover
-        a, b = f0 * hop - pad, (f1 - 1) * hop - pad + n_fft
+        a, b = f0 * hop - pad - base, (f1 - 1) * hop - pad + n_fft - base
         if a >= 0 and b <= y.size:
             segment = y[a:b]
         else:

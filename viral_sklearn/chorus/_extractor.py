@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..audio import AudioClip, load_audio
+from ..audio import AudioClip
+from ..audio._decode import load_audio_keeping
 from ..audio._base import PER_SONG_CONSTRAINTS, SongTransformer, clips_to_array
 from ._baselines import find_chorus_loudest, find_chorus_offset, loudest_start, offset_start
 from ._pychorus import find_chorus_pychorus
 from ._analysis import find_chorus_structure
+from ._features import FeatureStream
+from ._structure import _blas_controller
 
 __all__ = ["ChorusExtractor", "ChorusNotFoundError", "METHODS"]
 
@@ -40,10 +45,18 @@ def _fallback_start(y: np.ndarray, sr: int, clip_length: float, rule: str) -> fl
     return loudest_start(y, sr, clip_length)
 
 
+#: a song's decode is kept at its native rate, to cut the chorus window from,
+#: while it is at most this big (64 MB: 6 minutes of 44.1 kHz mono)
+KEEP_SONG_BYTES = 1 << 26
+#: decoded chorus windows handed to the next step, at most, per transform
+#: (512 MB: ~145 windows of 20 s at 44.1 kHz; later songs' windows are decoded again)
+KEEP_WINDOWS_BYTES = 1 << 29
+
+
 def analyse_chorus(
     clip: AudioClip, *, clip_length: float, sample_rate: int, fallback: str, method: str = "structure",
-    offset: float | str = 30.0,
-) -> np.ndarray:
+    offset: float | str = 30.0, keep_window: bool = False,
+):
     """Decode a song once and locate its chorus.
 
     Returns
@@ -54,18 +67,38 @@ def analyse_chorus(
         the window (0.0 when the fallback rule chose it, or the song is not
         longer than ``clip_length`` and is kept whole); the method's
         confidence (0.0 for a song kept whole).
+    window : DecodedWindow or None
+        Only with ``keep_window``: the chorus window's samples, cut from the
+        decode analysed (None when the song was too long to keep, or is in memory).
     """
-    y, sr = load_audio(clip, sr=sample_rate)
+    # the structure method's features are computed while the song is decoded, with
+    # one BLAS thread as the method computes them (the same numbers, bit for bit)
+    stream = FeatureStream(sample_rate) if method == "structure" else None
+    with _blas_controller().limit(limits=1, user_api="blas") if stream else contextlib.nullcontext():
+        y, sr, keeper = load_audio_keeping(clip, sr=sample_rate, limit=KEEP_SONG_BYTES if keep_window else 0,
+                                           on_block=None if stream is None else stream.push)
     total = y.size / sr
     if total <= clip_length:
-        return np.array([0.0, total, 0.0, 0.0])
-    if method == "offset":
-        estimate = find_chorus_offset(y, sr, clip_length, offset)
+        result = np.array([0.0, total, 0.0, 0.0])
     else:
-        estimate = METHODS[method](y, sr, clip_length)
-    found = estimate.start is not None
-    start = estimate.start if found else _fallback_start(y, sr, clip_length, fallback)
-    return np.array([float(start), float(clip_length), float(found), float(estimate.confidence)])
+        if method == "offset":
+            estimate = find_chorus_offset(y, sr, clip_length, offset)
+        else:
+            with stream.use() if stream else contextlib.nullcontext():
+                estimate = METHODS[method](y, sr, clip_length)
+        found = estimate.start is not None
+        start = estimate.start if found else _fallback_start(y, sr, clip_length, fallback)
+        result = np.array([float(start), float(clip_length), float(found), float(estimate.confidence)])
+    if not keep_window:
+        return result
+    del y
+    return result, keeper.window(_window_clip(clip, result))
+
+
+def _window_clip(clip: AudioClip, result: np.ndarray) -> AudioClip:
+    """The clip :meth:`ChorusExtractor.transform` returns for ``result``."""
+    start, duration, found, _ = result
+    return clip.replace(offset=clip.offset + start, duration=duration, chorus_found=bool(found))
 
 
 class ChorusExtractor(SongTransformer):
@@ -174,14 +207,17 @@ class ChorusExtractor(SongTransformer):
         clips = self._clips(X)
         return self._analyse(clips)
 
-    def _analyse(self, clips) -> np.ndarray:
+    def _analyse(self, clips, *, keep_windows: bool = False):
         offset = self.offset if self.offset == "middle" else float(self.offset)
         results = self._map_songs(
-            analyse_chorus, clips,
+            partial(analyse_chorus, keep_window=True) if keep_windows else analyse_chorus, clips,
+            extras=KEEP_WINDOWS_BYTES if keep_windows else None,
             clip_length=float(self.clip_length), sample_rate=int(self.sample_rate), fallback=self.fallback,
             method=self.method, offset=offset,
         )
-        return np.stack(results) if results else np.empty((0, 4))
+        if not keep_windows:
+            return np.stack(results) if results else np.empty((0, 4))
+        return [r for r, _ in results], [w for _, w in results]
 
     def transform(self, X):
         """Replace each song by a reference to its chorus window.
@@ -194,7 +230,11 @@ class ChorusExtractor(SongTransformer):
         -------
         clips : np.ndarray of AudioClip [shape=(n_songs,)]
             Same order; each with ``offset``, ``duration`` and
-            ``chorus_found`` set.
+            ``chorus_found`` set, and the window's samples (``decoded``,
+            at the file's rate) when this step could keep them: then the next
+            step does not decode the song again.  Songs longer than ~6 minutes
+            (64 MB of mono samples) and windows past 512 MB in one call are not
+            kept; a song read from the cache (``memory``) has none.
 
         Raises
         ------
@@ -202,9 +242,11 @@ class ChorusExtractor(SongTransformer):
             Lists every song that could not be analysed, with its reason.
         """
         clips = self._clips(X)
-        windows = self._analyse(clips)
-        out = [
-            clip.replace(offset=clip.offset + start, duration=duration, chorus_found=bool(found))
-            for clip, (start, duration, found, _) in zip(clips, windows)
-        ]
+        # each clip carries its window's samples when they were kept (bounded,
+        # see KEEP_WINDOWS_BYTES): the next step then does not decode the song again.
+        # Also from n_jobs workers: a window decoded again from the file can differ
+        # from the kept one in the last bit (see audio/_window.py), and the features
+        # must not depend on n_jobs
+        results, windows = self._analyse(clips, keep_windows=True)
+        out = [_window_clip(clip, r).replace(decoded=w) for clip, r, w in zip(clips, results, windows)]
         return clips_to_array(out)

@@ -10,6 +10,8 @@ frame rate, to place a clip on a musical boundary.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import math
@@ -17,9 +19,9 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
-from ._chroma import _chroma_bank, _positive_int, _power_blocks, tame_loud_audio
+from ._chroma import _chroma_bank, _n_frames as _n_frames_of, _positive_int, _power_blocks, tame_loud_audio
 
-__all__ = ["SongFeatures", "song_features", "STEP_SECONDS"]
+__all__ = ["FeatureStream", "SongFeatures", "song_features", "STEP_SECONDS"]
 
 #: target length of one analysis step, in seconds
 STEP_SECONDS = 0.5
@@ -32,6 +34,8 @@ _MEL_FMIN = 40.0
 _BRIGHT_HZ = 1500.0
 #: power floor of the log-mel spectrum (relative to full scale, -100 dB)
 _POWER_FLOOR = 1e-10
+#: the FeatureStream whose song song_features may be asked for (FeatureStream.use)
+_STREAMED: contextvars.ContextVar = contextvars.ContextVar("viral_sklearn_feature_stream", default=None)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -108,6 +112,101 @@ def _bright_bands(sr: int) -> np.ndarray:
     return centres >= _BRIGHT_HZ
 
 
+class _Frames:
+    """Chroma and mel power of STFT frames, block by block: what ``song_features`` pools."""
+
+    def __init__(self, sr: int):
+        n_fft = feature_n_fft(sr)
+        self.cbank, self.mbank = _chroma_bank(sr, n_fft, 0.0), _mel_bank(sr, n_fft)
+        self.chroma: list[np.ndarray] = []
+        self.mel: list[np.ndarray] = []
+
+    def add(self, power: np.ndarray) -> None:
+        self.chroma.append(power @ self.cbank)
+        self.mel.append(power @ self.mbank)
+
+
+class FeatureStream:
+    """The frames of :func:`song_features` computed while a song is decoded.
+
+    The decoder :meth:`push`-es each resampled block; every block of STFT frames
+    whose samples have all arrived is computed then (on a second core, beside
+    the decoder's read-ahead), from the same samples and in the same shapes as
+    :func:`song_features` computes it.  Inside :meth:`use`, ``song_features(y, sr)``
+    of the song so decoded (the same array) starts from those frames: the same
+    numbers, bit for bit, as without the stream.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sr = 11025
+    >>> y = np.sin(np.arange(30 * sr) / 7.0).astype(np.float32)
+    >>> stream = FeatureStream(sr)
+    >>> for block in np.array_split(y, 5):
+    ...     stream.push(block)
+    >>> with stream.use():
+    ...     streamed = song_features(y, sr)
+    >>> bool(np.array_equal(streamed.mfcc, song_features(y, sr).mfcc))
+    True
+    """
+
+    def __init__(self, sr: int):
+        self.sr = _positive_int("sr", sr)
+        self.n_fft = feature_n_fft(self.sr)
+        self._frames = _Frames(self.sr)
+        self._tail = np.empty(0, dtype=np.float32)  # the samples from _base on
+        self._base = 0
+        self._received = 0
+        self._next = 0  # first frame not computed yet
+        self.peak = 0.0
+
+    def push(self, block: np.ndarray) -> None:
+        """The next samples of the song (float32, mono, at ``sr``)."""
+        from ._chroma import _MAX_CHROMA_PEAK, _STFT_BLOCK_FRAMES
+
+        block = np.asarray(block, dtype=np.float32)
+        if block.size:
+            self.peak = max(self.peak, float(block.max()), -float(block.min()))
+        self._tail = np.concatenate([self._tail, block])
+        self._received += block.size
+        if self.peak > _MAX_CHROMA_PEAK:
+            return  # the song is scaled first (tame_loud_audio): computed whole, later
+        hop, pad = self.n_fft // 4, self.n_fft // 2
+        # full blocks of frames whose last sample has arrived
+        ready = (self._received + pad - self.n_fft) // hop + 1
+        stop = self._next + (max(ready - self._next, 0) // _STFT_BLOCK_FRAMES) * _STFT_BLOCK_FRAMES
+        if stop <= self._next:
+            return
+        for power in _power_blocks(self._tail, self.n_fft, first=self._next, stop=stop, base=self._base):
+            self._frames.add(power)
+        self._next = stop
+        keep_from = max(stop * hop - pad, 0)  # the first sample of the next block
+        self._tail = self._tail[keep_from - self._base :].copy()
+        self._base = keep_from
+
+    def frames(self, y: np.ndarray, sr: int) -> "_Frames | None":
+        """The frames of ``y`` when it is the song streamed (else None): the
+        streamed blocks, and the last ones computed from ``y``."""
+        if self._frames is None or sr != self.sr or y.size != self._received:
+            return None
+        if self._base + self._tail.size != y.size or not np.array_equal(self._tail, y[self._base :]):
+            return None
+        for power in _power_blocks(y, self.n_fft, first=self._next):
+            self._frames.add(power)
+        self._next = _n_frames_of(y.size, self.n_fft)
+        frames, self._frames = self._frames, None
+        return frames
+
+    @contextlib.contextmanager
+    def use(self):
+        """Inside, :func:`song_features` of the streamed song uses the streamed frames."""
+        token = _STREAMED.set(self)
+        try:
+            yield self
+        finally:
+            _STREAMED.reset(token)
+
+
 def song_features(y: np.ndarray, sr: int) -> SongFeatures:
     """Chroma, MFCC, loudness, brightness and onset strength of a mono song.
 
@@ -148,14 +247,14 @@ def song_features(y: np.ndarray, sr: int) -> SongFeatures:
     n_fft = feature_n_fft(sr)
     hop_s = (n_fft // 4) / sr
     per_step = max(1, int(round(STEP_SECONDS / hop_s)))
-    cbank = _chroma_bank(sr, n_fft, 0.0)
-    mbank = _mel_bank(sr, n_fft)
-    chroma_parts, mel_parts = [], []
-    for power in _power_blocks(arr, n_fft):
-        chroma_parts.append(power @ cbank)
-        mel_parts.append(power @ mbank)
-    chroma = np.concatenate(chroma_parts)
-    mel = np.concatenate(mel_parts)
+    streamed = _STREAMED.get()
+    frames = streamed.frames(arr, sr) if streamed is not None else None
+    if frames is None:
+        frames = _Frames(sr)
+        for power in _power_blocks(arr, n_fft):
+            frames.add(power)
+    chroma = np.concatenate(frames.chroma)
+    mel = np.concatenate(frames.mel)
     n_frames = mel.shape[0]
     # spectral flux onset strength on the frames' log-mel
     logmel = np.log10(np.maximum(mel, _POWER_FLOOR))

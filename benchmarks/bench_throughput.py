@@ -1,0 +1,197 @@
+"""Folder throughput: songs per minute with n_jobs=1 and n_jobs=2, beside the notebook's recipe.
+
+Each case runs in a fresh Python process, which warms up on 2 songs (imports,
+joblib's worker processes) and then extracts the chorus mel of a folder of
+songs with the library's defaults (``make_viral_pipeline(n_jobs=..., verbose=True)[:-1]``:
+MonoMixer, ChorusExtractor, MelSpectrogramTransformer; a progress bar on stderr),
+while a thread samples the RSS of the process and of its workers (psutil):
+
+* ``n_jobs=1``: one process; it may use a second core for the decoder's read-ahead
+  and the features computed while decoding;
+* ``n_jobs=1, 1 thread``: the same inside ``limit_threads(1)``: one core, the
+  reference for the parallel speed-up;
+* ``n_jobs=2``: two loky worker processes, one thread each (torch and BLAS
+  limited to one thread per worker, no read-ahead);
+* ``notebook``: the notebook's recipe (``bench_extraction.notebook``), song after
+  song in one process (it has no parallelism).
+
+Songs: the first 8 real recordings of 3-4 minutes under ``--real DIR``, encoded to
+MP3 once (``_common.real_songs``), or synthetic 3-minute songs without it,
+linked under N names (every song is decoded and analysed for real; the page
+cache holds the files, so the figures are CPU-bound, not disk-bound).
+
+Example::
+
+    python benchmarks/bench_throughput.py --real ~/chorus-corpus/sources/unpacked
+    python benchmarks/bench_throughput.py --real DIR --sizes 20 --big 40 --notebook 5   # a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from _common import CACHE_ROOT, cached_songs, machine, real_songs, table
+
+MB = 1e6
+TARGET_SPEEDUP = 1.8  # n_jobs=2 vs n_jobs=1, at least
+
+
+class _Sampler(threading.Thread):
+    """Peak RSS of this process plus its children (joblib's workers), sampled."""
+
+    def __init__(self, interval=0.1):
+        super().__init__(daemon=True)
+        self.interval, self.peak, self._done = interval, 0, threading.Event()
+
+    def run(self):
+        import psutil
+
+        me = psutil.Process()
+        while not self._done.is_set():
+            total = me.memory_info().rss
+            for c in me.children(recursive=True):
+                try:
+                    total += c.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._done.wait(self.interval)
+
+    def stop(self):
+        self._done.set()
+        self.join()
+
+
+def child(paths: list[str], case: str) -> None:
+    import contextlib
+    import warnings
+
+    import psutil
+
+    warnings.filterwarnings("ignore")
+    if case == "notebook":
+        from bench_extraction import notebook
+
+        def run(ps):
+            for p in ps:
+                notebook(p)
+            return None
+    else:
+        from viral_sklearn import make_viral_pipeline
+        from viral_sklearn._runtime import limit_threads
+
+        n_jobs = 2 if case == "n_jobs=2" else 1
+        steps = make_viral_pipeline(n_jobs=n_jobs, memory=None, verbose=True)[:-1]
+        one_thread = case == "n_jobs=1, 1 thread"
+
+        def run(ps):
+            with limit_threads(1) if one_thread else contextlib.nullcontext():
+                return steps.transform(ps)
+    run(paths[:2])  # warm-up: imports, workers
+    me = psutil.Process()
+    base = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
+    sampler = _Sampler()
+    sampler.start()
+    start, cpu = time.perf_counter(), time.process_time()
+    out = run(paths)
+    seconds = time.perf_counter() - start
+    sampler.stop()
+    print(json.dumps({"case": case, "n": len(paths), "seconds": seconds, "cpu_parent": time.process_time() - cpu,
+                      "base": base, "peak": sampler.peak, "array": 0 if out is None else int(out.nbytes),
+                      "load": os.getloadavg()[0]}))
+
+
+def corpus(n: int, unique: list[str], folder: str) -> list[str]:
+    """N names for the unique songs (hard links, copies where links are refused)."""
+    import shutil
+
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = os.path.join(folder, f"song{i:04d}.mp3")
+        if not os.path.exists(path):
+            try:
+                os.link(unique[i % len(unique)], path)
+            except OSError:
+                shutil.copyfile(unique[i % len(unique)], path)
+        paths.append(path)
+    return paths
+
+
+def run_case(paths, case, folder) -> dict:
+    listing = os.path.join(folder, f"list-{len(paths)}.json")
+    with open(listing, "w") as fh:
+        json.dump(paths, fh)
+    print(f"[{case}: {len(paths)} songs, load average {os.getloadavg()[0]:.2f}]", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--_child", listing, case],
+                          stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{case} on {len(paths)} songs failed (exit {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--real", metavar="DIR", default=None, help="real recordings under DIR (see above)")
+    parser.add_argument("--sizes", type=int, default=100, help="songs for the n_jobs comparison (default 100)")
+    parser.add_argument("--big", type=int, default=1000, help="songs for the n_jobs=2 throughput (default 1000)")
+    parser.add_argument("--notebook", type=int, default=100, help="songs for the notebook's recipe (default 100)")
+    parser.add_argument("--_child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._child:
+        listing, case = args._child
+        with open(listing) as fh:
+            child(json.load(fh), case)
+        return 0
+
+    if args.real:
+        unique = real_songs(8, args.real)["paths"]
+        kind = f"8 real 3-4 minute recordings (MP3, from {args.real})"
+    else:
+        unique = cached_songs(8, duration=180.0, chorus_length=20.0, sample_rates=(44100,), seed=0)["paths"]
+        kind = "8 synthetic 3-minute songs (MP3)"
+    folder = os.path.join(CACHE_ROOT, f"throughput-{os.path.basename(os.path.dirname(unique[0]))}")
+    print(f"Folder throughput, file to chorus mel (library defaults); {kind} linked under N names; "
+          "fresh process per case")
+    print(f"machine: {machine()}")
+    cases = [(args.sizes, "n_jobs=1, 1 thread"), (args.sizes, "n_jobs=1"), (args.sizes, "n_jobs=2"),
+             (args.big, "n_jobs=2"), (args.notebook, "notebook")]
+    results = [run_case(corpus(n, unique, folder), case, folder) for n, case in cases if n > 0]
+    rows = []
+    one = next(r for r in results if r["case"] == "n_jobs=1, 1 thread")
+    for r in results:
+        rate = r["n"] / r["seconds"] * 60.0
+        rows.append([r["case"], r["n"], f"{r['seconds']:.1f}", f"{rate:.0f}",
+                     f"{one['seconds'] / one['n'] / (r['seconds'] / r['n']):.2f}x",
+                     f"{(r['peak'] - r['base']) / MB:.0f}", f"{r['array'] / MB:.0f}", f"{r['load']:.2f}"])
+    print()
+    table(["case", "songs", "time s", "songs/min", "vs 1 thread", "peak-base MB (all processes)", "array MB",
+           "load after"], rows)
+    by = {(r["case"], r["n"]): r for r in results}
+    small = [by.get((c, args.sizes)) for c in ("n_jobs=1, 1 thread", "n_jobs=1", "n_jobs=2")]
+    if all(small):
+        t1t, t1, t2 = (r["seconds"] for r in small)
+        ok = "MET" if t1t / t2 >= TARGET_SPEEDUP else "MISSED"
+        print(f"\nn_jobs=2 vs n_jobs=1 on one core: {t1t / t2:.2f}x (target >= {TARGET_SPEEDUP}x: {ok}); "
+              f"vs n_jobs=1 with its helper thread: {t1 / t2:.2f}x")
+    big = by.get(("n_jobs=2", args.big))
+    nb = next((r for r in results if r["case"] == "notebook"), None)
+    if big and nb:
+        ours, theirs = big["n"] / big["seconds"] * 60, nb["n"] / nb["seconds"] * 60
+        print(f"songs per minute: ours (n_jobs=2, {big['n']} songs) {ours:.0f}; the notebook's recipe "
+              f"({nb['n']} songs, one process) {theirs:.0f}: {ours / theirs:.1f}x")
+    if big and small[2]:
+        print(f"memory, all processes, above the warm baseline: {(small[2]['peak'] - small[2]['base']) / MB:.0f} MB "
+              f"for {args.sizes} songs (array {small[2]['array'] / MB:.0f} MB), "
+              f"{(big['peak'] - big['base']) / MB:.0f} MB for {args.big} (array {big['array'] / MB:.0f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
