@@ -21,7 +21,7 @@ import threading
 import numpy as np
 
 from ._clip import AudioClip, AudioLoadError
-from ._window import NativeKeeper, read_ahead, replay_blocks, window_frames
+from ._window import NativeKeeper, read_ahead, read_in_blocks, replay_blocks, window_frames
 
 __all__ = ["load_audio", "audio_info", "load_audio_keeping"]
 
@@ -215,29 +215,21 @@ def _soundfile_blocks(f, start: int, want: int | None):
     mpeg = f.format in _MPEG_FORMATS
     if not mpeg and start > 0:
         f.seek(min(start, max(f.frames, 0)))
-    pos, remaining = start, want
-    while remaining is None or remaining > 0:
-        n = _BLOCK_FRAMES if remaining is None else min(_BLOCK_FRAMES, remaining)
-        if mpeg:
-            # libsndfile 1.2's MPEG decoding (i) corrupts the first samples of every
-            # read that continues a previous one (zeros, then garbage) on tonal
-            # material, and (ii) decodes the first frames after a seek wrongly (the
-            # bit reservoir lives in earlier frames).  So every block is its own
-            # seek, a few frames early, and those frames are dropped: exact, in
-            # bounded memory, for ~1% more decoding.  mpg123 reports (ii) on stderr.
-            preroll = min(pos, _MPEG_PREROLL)
-            f.seek(min(pos - preroll, max(f.frames, 0)))
-            block = f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
-        else:
-            block = f.read(n, dtype="float32", always_2d=True)
-        got = block.shape[0]
-        pos += got
-        if remaining is not None:
-            remaining -= got
-        done = got < n or remaining == 0
-        yield block, done
-        if done:
-            return
+
+    def read(pos: int, n: int) -> np.ndarray:
+        if not mpeg:
+            return f.read(n, dtype="float32", always_2d=True)
+        # libsndfile 1.2's MPEG decoding (i) corrupts the first samples of every
+        # read that continues a previous one (zeros, then garbage) on tonal
+        # material, and (ii) decodes the first frames after a seek wrongly (the
+        # bit reservoir lives in earlier frames).  So every block is its own
+        # seek, a few frames early, and those frames are dropped: exact, in
+        # bounded memory, for ~1% more decoding.  mpg123 reports (ii) on stderr.
+        preroll = min(pos, _MPEG_PREROLL)
+        f.seek(min(pos - preroll, max(f.frames, 0)))
+        return f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
+
+    yield from read_in_blocks(read, start, want, _BLOCK_FRAMES)
 
 
 def _read_ahead_pays(want: int | None) -> bool:

@@ -131,16 +131,26 @@ class NativeKeeper:
                              offset=clip.offset, duration=clip.duration)
 
 
-def replay_blocks(window: DecodedWindow, clip: AudioClip, block_frames: int):
-    """``(mono block, last)`` pairs of the kept window, cut where a decode of the
-    window from the file cuts its blocks (the resampler then sees the same calls)."""
-    samples = window.samples
-    _, want = window_frames(clip, window.sample_rate)
-    pos, remaining = 0, want
+def read_in_blocks(read, start: int, want: int | None, block_frames: int):
+    """``(block, last)`` pairs of ``read(pos, n)`` over the frames ``[start, start + want)``
+    (``want`` None: until a read returns fewer frames than asked), ``block_frames`` at a
+    time; ``last`` marks the final block.  The one loop of the decoder and of the replay
+    of a kept window, so both cut their blocks at the same frames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(10.0)
+    >>> [(b.tolist(), last) for b, last in read_in_blocks(lambda p, n: x[p : p + n], 2, 5, 3)]
+    [([2.0, 3.0, 4.0], False), ([5.0, 6.0], True)]
+    >>> [len(b) for b, _ in read_in_blocks(lambda p, n: x[p : p + n], 0, None, 4)]
+    [4, 4, 2]
+    """
+    pos, remaining = start, want
     while remaining is None or remaining > 0:
         n = block_frames if remaining is None else min(block_frames, remaining)
-        got = max(0, min(n, samples.size - pos))
-        block = samples[pos : pos + got]
+        block = read(pos, n)
+        got = block.shape[0]
         pos += got
         if remaining is not None:
             remaining -= got
@@ -148,6 +158,14 @@ def replay_blocks(window: DecodedWindow, clip: AudioClip, block_frames: int):
         yield block, done
         if done:
             return
+
+
+def replay_blocks(window: DecodedWindow, clip: AudioClip, block_frames: int):
+    """``(mono block, last)`` pairs of the kept window, cut where a decode of the
+    window from the file cuts its blocks (the resampler then sees the same calls)."""
+    samples = window.samples
+    _, want = window_frames(clip, window.sample_rate)
+    return read_in_blocks(lambda pos, n: samples[pos : pos + n], 0, want, block_frames)
 
 
 def read_ahead(items):
