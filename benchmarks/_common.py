@@ -20,6 +20,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -232,3 +233,41 @@ def reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
+
+
+class ProcessTreeSampler(threading.Thread):
+    """Resident memory of this process's children (joblib's workers), sampled
+    every ``interval`` seconds until :meth:`stop`: each child's first and peak
+    RSS (``first``, ``peaks``, by pid), the peak of their sum (``peak_sum``), and
+    the peak of this process's RSS plus theirs (``peak``)."""
+
+    def __init__(self, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peaks: dict[int, int] = {}
+        self.first: dict[int, int] = {}
+        self.peak_sum = 0
+        self.peak = 0
+        self._done = threading.Event()
+
+    def run(self):
+        import psutil
+
+        me = psutil.Process()
+        while not self._done.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    rss = child.memory_info().rss
+                except psutil.Error:
+                    continue
+                self.first.setdefault(child.pid, rss)
+                self.peaks[child.pid] = max(self.peaks.get(child.pid, 0), rss)
+                total += rss
+            self.peak_sum = max(self.peak_sum, total)
+            self.peak = max(self.peak, me.memory_info().rss + total)
+            self._done.wait(self.interval)
+
+    def stop(self):
+        self._done.set()
+        self.join()

@@ -47,10 +47,9 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 import time
 
-from _common import CACHE_ROOT, cached_songs, machine, reset_peak_rss, rss_bytes, table
+from _common import CACHE_ROOT, ProcessTreeSampler, cached_songs, machine, reset_peak_rss, rss_bytes, table
 
 MB = 1e6
 
@@ -66,39 +65,6 @@ def _extraction(n_jobs: int):
     return make_pipeline(MonoMixer(), ChorusExtractor(n_jobs=n_jobs), MelSpectrogramTransformer(n_jobs=n_jobs))
 
 
-class _WorkerSampler(threading.Thread):
-    """Peak RSS of each child process of this one (joblib's workers), sampled."""
-
-    def __init__(self, interval=0.1):
-        super().__init__(daemon=True)
-        self.interval = interval
-        self.peaks: dict[int, int] = {}
-        self.first: dict[int, int] = {}
-        self.peak_sum = 0
-        self._done = threading.Event()
-
-    def run(self):
-        import psutil
-
-        me = psutil.Process()
-        while not self._done.is_set():
-            total = 0
-            for child in me.children(recursive=True):
-                try:
-                    rss = child.memory_info().rss
-                except psutil.Error:
-                    continue
-                self.first.setdefault(child.pid, rss)
-                self.peaks[child.pid] = max(self.peaks.get(child.pid, 0), rss)
-                total += rss
-            self.peak_sum = max(self.peak_sum, total)
-            self._done.wait(self.interval)
-
-    def stop(self):
-        self._done.set()
-        self.join()
-
-
 def child(paths: list[str], n_jobs: int) -> None:
     import warnings
 
@@ -108,7 +74,7 @@ def child(paths: list[str], n_jobs: int) -> None:
     baseline = rss_bytes("VmRSS")
     prior = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the imports' peak, say
     reset = reset_peak_rss()
-    sampler = _WorkerSampler()
+    sampler = ProcessTreeSampler()
     sampler.start()
     start = time.perf_counter()
     features = pipe.transform(paths)

@@ -33,39 +33,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
-from _common import CACHE_ROOT, cached_songs, machine, real_songs, table
+from _common import CACHE_ROOT, ProcessTreeSampler, cached_songs, machine, real_songs, table
 
 MB = 1e6
 TARGET_SPEEDUP = 1.8  # n_jobs=2 vs n_jobs=1, at least
-
-
-class _Sampler(threading.Thread):
-    """Peak RSS of this process plus its children (joblib's workers), sampled."""
-
-    def __init__(self, interval=0.1):
-        super().__init__(daemon=True)
-        self.interval, self.peak, self._done = interval, 0, threading.Event()
-
-    def run(self):
-        import psutil
-
-        me = psutil.Process()
-        while not self._done.is_set():
-            total = me.memory_info().rss
-            for c in me.children(recursive=True):
-                try:
-                    total += c.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-            self._done.wait(self.interval)
-
-    def stop(self):
-        self._done.set()
-        self.join()
 
 
 def child(paths: list[str], case: str) -> None:
@@ -96,7 +69,7 @@ def child(paths: list[str], case: str) -> None:
     run(paths[:2])  # warm-up: imports, workers
     me = psutil.Process()
     base = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
-    sampler = _Sampler()
+    sampler = ProcessTreeSampler()
     sampler.start()
     start, cpu = time.perf_counter(), time.process_time()
     out = run(paths)
