@@ -192,30 +192,29 @@ def _structure(features: SongFeatures, clip_length: float) -> SongStructure:
     bounds, labels = _sections(rep)
     times = bounds.astype(np.float64) * step
     times[-1] = duration
-    chorus_labels = set() if rep.first is None else chorus_section_labels(bounds, labels, rep.first, rep.width)
-    sections, runs = [], []
-    for i, label in enumerate(labels):
-        is_chorus = label in chorus_labels
-        sections.append(Section(start=float(times[i]), end=float(times[i + 1]), label=_letters(label),
-                                chorus=is_chorus))
-        if is_chorus:  # consecutive chorus sections make one occurrence
-            if runs and runs[-1][1] == bounds[i]:
-                runs[-1][1] = int(bounds[i + 1])
-            else:
-                runs.append([int(bounds[i]), int(bounds[i + 1])])
-    if rep.first is None:
-        return SongStructure(sections=tuple(sections), choruses=(), clip=ChorusEstimate(start=None, confidence=0.0),
-                             clip_length=float(clip_length), duration=float(duration))
-    # the clip moves to the start of a chorus section near it ...
-    spans = [(float(times[np.searchsorted(bounds, r0)]), float(times[np.searchsorted(bounds, r1)])) for r0, r1 in runs]
-    clip = _place(rep, spans, clip_length)
-    # ... and the chorus occurrences are where the lines say the clip's music comes back
-    choruses = _occurrences(rep, runs, bounds, min(int(round(clip.start / step)), rep.counts.shape[0] - 1), clip_length)
+    clip, choruses = ChorusEstimate(start=None, confidence=0.0), ()
+    if rep.first is not None:  # something repeats
+        chorus_labels = chorus_section_labels(bounds, labels, rep.first, rep.width)
+        runs = []  # consecutive chorus sections make one run
+        for i, label in enumerate(labels):
+            if label in chorus_labels:
+                if runs and runs[-1][1] == bounds[i]:
+                    runs[-1][1] = int(bounds[i + 1])
+                else:
+                    runs.append([int(bounds[i]), int(bounds[i + 1])])
+        # the clip moves to the start of a chorus section near it ...
+        spans = [(float(times[np.searchsorted(bounds, r0)]), float(times[np.searchsorted(bounds, r1)]))
+                 for r0, r1 in runs]
+        clip = _place(rep, spans, clip_length)
+        # ... and the chorus occurrences are where the lines say the clip's music comes back
+        first = min(int(round(clip.start / step)), rep.counts.shape[0] - 1)
+        choruses = _occurrences(rep, runs, bounds, first, clip_length)
     inside = [(c.start, c.end) for c in choruses]
-    sections = [dataclasses.replace(sec, chorus=_coverage(sec.start, sec.end - sec.start, inside) >= 0.5)
-                for sec in sections]
-    return SongStructure(sections=tuple(sections), choruses=tuple(choruses), clip=clip,
-                         clip_length=float(clip_length), duration=float(duration))
+    edges = times.tolist()
+    sections = tuple(Section(start=a, end=b, label=_letters(label), chorus=_coverage(a, b - a, inside) >= 0.5)
+                     for a, b, label in zip(edges, edges[1:], labels))
+    return SongStructure(sections=sections, choruses=choruses, clip=clip, clip_length=float(clip_length),
+                         duration=float(duration))
 
 
 def _occurrences(rep: RepetitionAnalysis, runs, bounds: np.ndarray, first: int,
@@ -249,9 +248,8 @@ def _nearest(step: int, bounds: np.ndarray, within: float) -> int:
 
 def _place(rep: RepetitionAnalysis, spans, clip_length: float) -> ChorusEstimate:
     """The clip: the placed start, moved to the start of a chorus span within
-    ``SECTION_SNAP_SECONDS`` when that fills ``SNAP_GAIN`` more of it, then to an onset."""
-    if rep.first is None:
-        return ChorusEstimate(start=None, confidence=0.0)
+    ``SECTION_SNAP_SECONDS`` when that fills ``SNAP_GAIN`` more of it, then to an onset
+    (``rep.first`` is set: something repeats)."""
     feats = rep.features
     latest = max(feats.duration - clip_length, 0.0)
     placed = rep.first * feats.step
