@@ -19,6 +19,7 @@ import os
 import platform
 import statistics
 import sys
+import shutil
 import tempfile
 import threading
 import time
@@ -271,3 +272,20 @@ class ProcessTreeSampler(threading.Thread):
     def stop(self):
         self._done.set()
         self.join()
+
+
+def linked_corpus(n: int, unique: list[str], folder: str) -> list[str]:
+    """``n`` names in ``folder`` for the ``unique`` songs, in turn: hard links (copies
+    where links are refused), ``song0000`` on, with the songs' extension."""
+    os.makedirs(folder, exist_ok=True)
+    ext = os.path.splitext(unique[0])[1]
+    paths = []
+    for i in range(n):
+        path = os.path.join(folder, f"song{i:04d}{ext}")
+        if not os.path.exists(path):
+            try:
+                os.link(unique[i % len(unique)], path)
+            except OSError:
+                shutil.copyfile(unique[i % len(unique)], path)
+        paths.append(path)
+    return paths

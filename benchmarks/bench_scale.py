@@ -49,7 +49,16 @@ import subprocess
 import sys
 import time
 
-from _common import CACHE_ROOT, ProcessTreeSampler, cached_songs, machine, reset_peak_rss, rss_bytes, table
+from _common import (
+    CACHE_ROOT,
+    ProcessTreeSampler,
+    cached_songs,
+    linked_corpus,
+    machine,
+    reset_peak_rss,
+    rss_bytes,
+    table,
+)
 
 MB = 1e6
 
@@ -93,24 +102,6 @@ def child(paths: list[str], n_jobs: int) -> None:
 # ----------------------------------------------------------------------
 # Parent side
 # ----------------------------------------------------------------------
-def corpus(n: int, unique: list[str], folder: str) -> list[str]:
-    """N names for the unique songs, hard links (copies where links are refused)."""
-    import shutil
-
-    os.makedirs(folder, exist_ok=True)
-    ext = os.path.splitext(unique[0])[1]
-    paths = []
-    for i in range(n):
-        path = os.path.join(folder, f"song{i:04d}{ext}")
-        if not os.path.exists(path):
-            try:
-                os.link(unique[i % len(unique)], path)
-            except OSError:
-                shutil.copyfile(unique[i % len(unique)], path)
-        paths.append(path)
-    return paths
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="corpus sizes (default 100 1000)")
@@ -137,7 +128,7 @@ def main(argv=None) -> int:
     print(f"machine: {machine()}")
     results = []
     for n in args.sizes:
-        paths = corpus(n, made["paths"], folder)
+        paths = linked_corpus(n, made["paths"], folder)
         listing = os.path.join(folder, f"list-{n}.json")
         with open(listing, "w") as fh:
             json.dump(paths, fh)

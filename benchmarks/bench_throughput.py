@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from _common import CACHE_ROOT, ProcessTreeSampler, cached_songs, machine, real_songs, table
+from _common import CACHE_ROOT, ProcessTreeSampler, cached_songs, linked_corpus, machine, real_songs, table
 
 MB = 1e6
 TARGET_SPEEDUP = 1.8  # n_jobs=2 vs n_jobs=1, at least
@@ -80,23 +80,6 @@ def child(paths: list[str], case: str) -> None:
                       "load": os.getloadavg()[0]}))
 
 
-def corpus(n: int, unique: list[str], folder: str) -> list[str]:
-    """N names for the unique songs (hard links, copies where links are refused)."""
-    import shutil
-
-    os.makedirs(folder, exist_ok=True)
-    paths = []
-    for i in range(n):
-        path = os.path.join(folder, f"song{i:04d}.mp3")
-        if not os.path.exists(path):
-            try:
-                os.link(unique[i % len(unique)], path)
-            except OSError:
-                shutil.copyfile(unique[i % len(unique)], path)
-        paths.append(path)
-    return paths
-
-
 def run_case(paths, case, folder) -> dict:
     listing = os.path.join(folder, f"list-{len(paths)}.json")
     with open(listing, "w") as fh:
@@ -135,7 +118,7 @@ def main(argv=None) -> int:
     print(f"machine: {machine()}")
     cases = [(args.sizes, "n_jobs=1, 1 thread"), (args.sizes, "n_jobs=1"), (args.sizes, "n_jobs=2"),
              (args.big, "n_jobs=2"), (args.notebook, "notebook")]
-    results = [run_case(corpus(n, unique, folder), case, folder) for n, case in cases if n > 0]
+    results = [run_case(linked_corpus(n, unique, folder), case, folder) for n, case in cases if n > 0]
     rows = []
     one = next(r for r in results if r["case"] == "n_jobs=1, 1 thread")
     for r in results:
