@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import Counter
 
 import numpy as np
@@ -26,7 +28,9 @@ import viral_sklearn.audio._decode as decode_mod
 import viral_sklearn.chorus._extractor as extractor_mod
 from viral_sklearn import AudioClip, ChorusExtractor, MelSpectrogramTransformer, MonoMixer, load_audio
 from viral_sklearn.audio._per_song import map_songs
-from viral_sklearn.audio._window import read_ahead
+from viral_sklearn._runtime import limit_threads
+from viral_sklearn.audio._prefetch import read_ahead, read_in_parallel
+from viral_sklearn.audio._window import read_in_blocks
 from viral_sklearn.chorus._chroma import _chroma_bank, _power_blocks
 from viral_sklearn.chorus._features import FeatureStream, _mel_bank, feature_n_fft, song_features
 from .conftest import write_audio
@@ -276,3 +280,73 @@ def test_read_ahead_stops_its_thread_when_the_consumer_stops():
     gen.close()
     assert len(produced) < 10
     assert not any(t.name == "viral_sklearn-read-ahead" for t in threading.enumerate())
+
+
+# ----------------------------------------------------------------------
+# MP3 blocks decoded by several threads at once
+# ----------------------------------------------------------------------
+def _reader(x: np.ndarray, calls: list | None = None):
+    def read(pos: int, n: int) -> np.ndarray:
+        if calls is not None:
+            calls.append(pos)
+        return x[pos : pos + n]
+
+    return contextlib.nullcontext(read)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+@pytest.mark.parametrize("start, want, block", [(0, None, 7), (3, None, 10), (5, 40, 8), (0, 0, 4), (90, None, 4),
+                                                (2, 500, 16), (0, 100, 10)])
+def test_parallel_blocks_are_the_blocks_of_one_reader(threads, start, want, block):
+    x = np.arange(100.0)
+    expected = [(b.tolist(), last) for b, last in read_in_blocks(lambda p, n: x[p : p + n], start, want, block)]
+    got = [(b.tolist(), last) for b, last in read_in_parallel([_reader(x) for _ in range(threads)], start, want, block)]
+    assert got == expected
+
+
+def test_parallel_blocks_raise_a_readers_error_at_its_block_and_stop_their_threads():
+    x = np.arange(100.0)
+
+    def read(pos, n):
+        if pos == 30:
+            raise OSError("bad frame at 30")
+        return x[pos : pos + n]
+
+    got = []
+    with pytest.raises(OSError, match="bad frame at 30"):
+        for block, _ in read_in_parallel([contextlib.nullcontext(read)] * 3, 0, None, 10):
+            got.append(block[0])
+    assert got == [0, 10, 20]  # every block before the bad one, in order
+    assert not any(t.name == "viral_sklearn-decode" for t in threading.enumerate())
+
+
+def test_parallel_blocks_go_on_when_a_reader_cannot_open_and_stop_with_the_consumer():
+    x = np.arange(1000.0)
+
+    @contextlib.contextmanager
+    def broken():
+        raise OSError("cannot open a second handle")
+        yield  # pragma: no cover
+
+    blocks = [b.tolist() for b, _ in read_in_parallel([broken(), _reader(x)], 0, None, 100)]
+    assert sum(blocks, []) == x.tolist() and blocks[-1] == []  # the empty block that ends the file
+    with pytest.raises(OSError, match="second handle"):  # no reader at all: the reason, not a hang
+        list(read_in_parallel([broken(), broken()], 0, None, 100))
+    calls: list = []
+    gen = read_in_parallel([_reader(x, calls) for _ in range(2)], 0, None, 10)
+    assert next(gen)[0][0] == 0
+    gen.close()
+    assert len(calls) <= 5  # bounded read-ahead: two threads, two blocks each at most
+    assert not any(t.name == "viral_sklearn-decode" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("ext", ["mp3", "ogg", "flac"])
+def test_decoding_ahead_in_threads_gives_the_samples_of_one_thread(files, ext, monkeypatch):
+    monkeypatch.setattr(decode_mod, "_BLOCK_FRAMES", 1 << 14)  # ~100 blocks
+    window = AudioClip.from_path(files[ext]).replace(offset=3.3, duration=20.0)
+    with limit_threads(1):  # no helper thread at all
+        alone = load_audio(files[ext], sr=11025)[0], load_audio(window, sr=11025)[0]
+    for threads in (2, 4):
+        monkeypatch.setattr(decode_mod, "_decoder_threads", lambda want, k=threads: k)
+        np.testing.assert_array_equal(load_audio(files[ext], sr=11025)[0], alone[0])
+        np.testing.assert_array_equal(load_audio(window, sr=11025)[0], alone[1])

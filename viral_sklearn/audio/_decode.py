@@ -21,7 +21,8 @@ import threading
 import numpy as np
 
 from ._clip import AudioClip, AudioLoadError
-from ._window import NativeKeeper, read_ahead, read_in_blocks, replay_blocks, window_frames
+from ._prefetch import read_ahead, read_in_parallel
+from ._window import NativeKeeper, read_in_blocks, replay_blocks, window_frames
 
 __all__ = ["load_audio", "audio_info", "load_audio_keeping"]
 
@@ -32,6 +33,8 @@ _BLOCK_FRAMES = 1 << 20
 _MPEG_FORMATS = frozenset({"MPEG", "MP3"})
 #: samples decoded before a seek target in MP3 and dropped: 8 frames of 1152
 _MPEG_PREROLL = 8 * 1152
+#: most helper threads decoding one MP3 at once (each holds a block of 8 MB)
+_MAX_DECODER_THREADS = 4
 #: where a decode keeps its native-rate samples (load_audio_keeping), if anywhere
 _KEEPER: contextvars.ContextVar = contextvars.ContextVar("viral_sklearn_keeper", default=None)
 
@@ -207,44 +210,72 @@ class _Resampler:
         return self._stream.resample_chunk(block, last=last)
 
 
-def _soundfile_blocks(f, start: int, want: int | None):
-    """``(block, last)`` pairs: the ``(frames, channels)`` float32 blocks of the
-    frames ``[start, start + want)`` of an open ``SoundFile`` (``want`` None: to
-    the end), and whether each is the last (``last`` with fewer frames than
-    asked: the end of the file)."""
-    mpeg = f.format in _MPEG_FORMATS
-    if not mpeg and start > 0:
-        f.seek(min(start, max(f.frames, 0)))
+def _mpeg_read(f):
+    """``read(pos, n)``: the ``(n, channels)`` float32 frames from ``pos`` of an open
+    MPEG ``SoundFile`` (fewer at the end of the file), the same whatever was read
+    before, so blocks may be read in any order and by several handles.
 
+    libsndfile 1.2's MPEG decoding (i) corrupts the first samples of every read
+    that continues a previous one (zeros, then garbage) on tonal material, and
+    (ii) decodes the first frames after a seek wrongly (the bit reservoir lives in
+    earlier frames).  So every read is its own seek, a few frames early, and those
+    frames are dropped: exact, in bounded memory, for ~1% more decoding.  mpg123
+    reports (ii) on stderr.
+    """
     def read(pos: int, n: int) -> np.ndarray:
-        if not mpeg:
-            return f.read(n, dtype="float32", always_2d=True)
-        # libsndfile 1.2's MPEG decoding (i) corrupts the first samples of every
-        # read that continues a previous one (zeros, then garbage) on tonal
-        # material, and (ii) decodes the first frames after a seek wrongly (the
-        # bit reservoir lives in earlier frames).  So every block is its own
-        # seek, a few frames early, and those frames are dropped: exact, in
-        # bounded memory, for ~1% more decoding.  mpg123 reports (ii) on stderr.
         preroll = min(pos, _MPEG_PREROLL)
         f.seek(min(pos - preroll, max(f.frames, 0)))
         return f.read(n + preroll, dtype="float32", always_2d=True)[preroll:]
 
-    yield from read_in_blocks(read, start, want, _BLOCK_FRAMES)
+    return read
 
 
-def _read_ahead_pays(want: int | None) -> bool:
-    """Decode in a helper thread when there is more than one block to overlap and
-    the task may use a second core (not inside an ``n_jobs`` worker that has one)."""
+@contextlib.contextmanager
+def _mpeg_handle(path: str):
+    """A reader (:func:`_mpeg_read`) on a handle of its own, for a decoder thread."""
+    import soundfile as sf
+
+    with sf.SoundFile(path) as f:
+        yield _mpeg_read(f)
+
+
+def _soundfile_blocks(f, path: str, start: int, want: int | None):
+    """``(block, last)`` pairs: the ``(frames, channels)`` float32 blocks of the
+    frames ``[start, start + want)`` of the open ``SoundFile`` ``f`` of ``path``
+    (``want`` None: to the end), and whether each is the last (``last`` with fewer
+    frames than asked: the end of the file).  Read ahead of the caller in helper
+    threads where the task may use more than one core: MPEG blocks by one thread per
+    core at once (each its own seek: :func:`_mpeg_read`), other formats one block
+    ahead in order."""
+    threads = _decoder_threads(want)
+    if f.format in _MPEG_FORMATS:
+        if threads:
+            readers = [contextlib.nullcontext(_mpeg_read(f))] + [_mpeg_handle(path) for _ in range(threads - 1)]
+            return read_in_parallel(readers, start, want, _BLOCK_FRAMES)
+        return read_in_blocks(_mpeg_read(f), start, want, _BLOCK_FRAMES)
+    if start > 0:
+        f.seek(min(start, max(f.frames, 0)))
+    blocks = read_in_blocks(lambda pos, n: f.read(n, dtype="float32", always_2d=True), start, want, _BLOCK_FRAMES)
+    return read_ahead(blocks) if threads else blocks
+
+
+def _decoder_threads(want: int | None) -> int:
+    """Helper threads decoding ahead of the caller: none when there is one block
+    (nothing to overlap) or when the task has one core (an ``n_jobs`` worker), else
+    one per core (the caller's own work on each block is a third of the decode's)."""
     from .._runtime import thread_allowance
 
-    return (want is None or want > _BLOCK_FRAMES) and thread_allowance() >= 2
+    if want is not None and want <= _BLOCK_FRAMES:
+        return 0
+    cores = thread_allowance()
+    return 0 if cores < 2 else min(cores, _MAX_DECODER_THREADS)
 
 
 def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: float | None,
                       keeper: NativeKeeper | None = None):
     import soundfile as sf
 
-    # mpg123 reports on stderr what _soundfile_blocks describes, and truncated
+    # mpg123 reports on stderr what _mpeg_read describes, and truncated
     # files ("Xing stream size off") when they are opened
     with _quiet_stderr(), sf.SoundFile(path) as f:
         native = int(f.samplerate)
@@ -254,11 +285,9 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
         if keeper is not None:
             total = max(int(f.frames), 0) - start
             keeper.begin(native, start, total if want is None else min(want, total))
-        blocks = _soundfile_blocks(f, start, want)
-        if _read_ahead_pays(want):
-            blocks = read_ahead(blocks)
+        blocks = _soundfile_blocks(f, path, start, want)
         pieces, frames = [], 0
-        with contextlib.closing(blocks):  # the helper thread ends before the file closes
+        with contextlib.closing(blocks):  # the helper threads end before the file closes
             for block, done in blocks:
                 mono = _mix_block(block, mix, path, None if keeper is None else keeper.slot(block.shape[0]))
                 frames += mono.shape[0]

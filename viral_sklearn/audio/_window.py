@@ -1,4 +1,4 @@
-"""One decode per song: a decode's samples kept to cut a window from, and read-ahead.
+"""One decode per song: a decode's samples kept to cut a window from.
 
 The chorus step decodes a whole song to analyse it; the mel step then needs
 one window of it at another rate.  Decoding that window again cost about a
@@ -13,24 +13,17 @@ from the file gives, exactly for WAV and FLAC; an MP3 or OGG decoder restarted a
 the window (a seek, 8 frames early for MP3) may round the last bit of some samples
 differently (1.2e-7 on half the MP3s of the tests), the kept samples being those
 of the uninterrupted decode.
-
-:func:`read_ahead` runs the decoder one block ahead in a helper thread
-(libsndfile and soxr release the GIL), so that mixing and resampling a block
-overlaps decoding the next.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 
 import numpy as np
 
 from ._clip import AudioClip, DecodedWindow
 
-__all__ = ["NativeKeeper", "read_ahead", "replay_blocks", "window_frames"]
-
-_END = object()
+__all__ = ["NativeKeeper", "read_in_blocks", "replay_blocks", "window_frames"]
 
 
 def window_frames(clip: AudioClip, rate: int) -> tuple[int, int | None]:
@@ -166,49 +159,3 @@ def replay_blocks(window: DecodedWindow, clip: AudioClip, block_frames: int):
     samples = window.samples
     _, want = window_frames(clip, window.sample_rate)
     return read_in_blocks(lambda pos, n: samples[pos : pos + n], 0, want, block_frames)
-
-
-def read_ahead(items):
-    """Iterate ``items`` (a generator) in a helper thread, one item ahead.
-
-    The producer stops at the next item when the consumer stops early; an
-    exception of the producer is raised in the consumer.  Closing this
-    generator waits for the helper thread, so what the producer reads (an
-    open file) may be closed right after.
-    """
-    box: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                box.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for item in items:
-                if not put((item, None)):
-                    return
-        except BaseException as exc:  # handed to the consumer
-            put((None, exc))
-            return
-        put(_END)
-
-    worker = threading.Thread(target=produce, name="viral_sklearn-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = box.get()
-            if item is _END:
-                return
-            value, exc = item
-            if exc is not None:
-                raise exc
-            yield value
-    finally:
-        stop.set()
-        worker.join()

@@ -57,18 +57,16 @@ def novelty_curve(sim: np.ndarray, half_width: int) -> np.ndarray:
     """
     n = sim.shape[0]
     w = max(1, int(half_width))
-    offsets = np.arange(-w, w)
-    centred = offsets + 0.5
+    centred = np.arange(-w, w) + 0.5
     taper = np.exp(-0.5 * (centred / (0.5 * w)) ** 2)
-    sign = np.sign(centred)
+    kernel = np.sign(centred) * taper  # K[a, b] = kernel[a] * kernel[b]
     padded = np.zeros((n + 2 * w, n + 2 * w), dtype=np.float64)
     padded[w : w + n, w : w + n] = sim
-    out = np.zeros(n)
-    t = np.arange(n) + w
-    for i, a in enumerate(offsets):
-        for j, b in enumerate(offsets):
-            out += (sign[i] * sign[j] * taper[i] * taper[j]) * padded[t + a, t + b]
-    return out / float(np.abs(np.outer(taper, taper)).sum())
+    # window[t] = padded[t : t + 2w, t : t + 2w], the square the kernel covers at step t
+    s0, s1 = padded.strides
+    window = np.lib.stride_tricks.as_strided(padded, shape=(n, 2 * w, 2 * w), strides=(s0 + s1, s0, s1),
+                                             writeable=False)
+    return (window @ kernel) @ kernel / float(np.outer(taper, taper).sum())
 
 
 def section_boundaries(novelty: np.ndarray, min_steps: int) -> np.ndarray:
@@ -119,14 +117,14 @@ def label_sections(bounds: np.ndarray, pairs: np.ndarray) -> list[int]:
     >>> label_sections(np.array([0, 10, 20, 30]), pairs)
     [0, 1, 0]
     """
-    linked = pairs > 0
     n_sec = len(bounds) - 1
     cover = np.zeros((n_sec, n_sec))
-    for i in range(n_sec):
-        rows = linked[bounds[i] : bounds[i + 1]]
-        for j in range(n_sec):
-            if i != j:
-                cover[i, j] = rows[:, bounds[j] : bounds[j + 1]].any(axis=1).mean() if rows.size else 0.0
+    lengths = np.diff(bounds)
+    if n_sec and lengths.min() > 0:
+        # hits[t, j]: step t paired with a step of section j; cover[i, j]: their share in section i
+        hits = np.logical_or.reduceat(pairs > 0, bounds[:-1], axis=1)
+        cover = np.add.reduceat(hits, bounds[:-1], axis=0, dtype=np.int64) / lengths[:, None]
+        np.fill_diagonal(cover, 0.0)
     link = (cover + cover.T) / 2
     labels: list[int] = []
     for i in range(n_sec):

@@ -265,20 +265,33 @@ def repetition_counts(weights: np.ndarray, group_steps: int = 0, *, paired: bool
     the step's own section and is not counted.  ``group_steps=0`` counts every
     line.  ``paired=True``: ``weights`` is already the symmetric pair matrix
     (``pair_matrix(repetition_lines(...))``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pairs = np.zeros((30, 30), dtype=np.float32)
+    >>> steps = np.arange(5)  # steps 0-4 come back at 20-24
+    >>> pairs[steps, steps + 20] = pairs[steps + 20, steps] = 0.5
+    >>> repetition_counts(pairs, 2, paired=True)[[0, 10, 22]].tolist()
+    [0.5, 0.0, 0.5]
     """
     pairs = weights if paired else pair_matrix(weights)
+    n = pairs.shape[0]
     if group_steps <= 0:
         return pairs.sum(axis=1, dtype=np.float64)
-    n = pairs.shape[0]
-    counts = np.zeros(n)
-    for t in np.flatnonzero(pairs.any(axis=1)):
-        u = np.flatnonzero(pairs[t])
-        starts = np.r_[0, np.flatnonzero(np.diff(u) > group_steps) + 1]
-        ends = np.r_[starts[1:], u.size]
-        best = np.maximum.reduceat(pairs[t, u], starts)
-        near = (u[ends - 1] >= t - group_steps) & (u[starts] <= t + group_steps)
-        counts[t] = float(best[~near].sum())
-    return counts
+    t, u = np.nonzero(pairs)  # row by row, u rising within a row
+    if not t.size:
+        return np.zeros(n)
+    # a group starts at each row's first pair and after each gap of more than group_steps
+    opens = np.ones(t.size, dtype=bool)
+    opens[1:] = (t[1:] != t[:-1]) | (np.diff(u) > group_steps)
+    starts = np.flatnonzero(opens)
+    ends = np.append(starts[1:], t.size) - 1
+    best = np.maximum.reduceat(pairs[t, u], starts)
+    row = t[starts]
+    other = (u[ends] < row - group_steps) | (u[starts] > row + group_steps)
+    # (bincount of no rows at all gives int64)
+    return np.bincount(row[other], weights=best[other], minlength=n).astype(np.float64, copy=False)
 
 
 def chorus_score(counts: np.ndarray, loudness: np.ndarray) -> np.ndarray:
