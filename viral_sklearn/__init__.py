@@ -45,6 +45,8 @@ _LAZY_NAMES = {
     "OverfitReport": "models",
     "overfit_one_batch": "models",
     "make_viral_pipeline": "_pipeline",
+    "SongPipeline": "_song_pipeline",
+    "make_song_pipeline": "_song_pipeline",
 }
 _SUBPACKAGES = ("audio", "chorus", "cli", "datasets", "features", "model_selection", "models", "persistence", "plotting")
 
@@ -67,6 +69,7 @@ def __dir__():
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; nothing runs here
     from ._pipeline import make_viral_pipeline
+    from ._song_pipeline import SongPipeline, make_song_pipeline
     from .audio import AudioClip, AudioLoadError, MonoMixer, SongErrors, as_clips, audio_info, check_songs, load_audio
     from .chorus import ChorusExtractor, ChorusNotFoundError, chroma_features, chroma_n_fft, find_chorus
     from .features import MelSpectrogramTransformer, PooledMelTransformer, mel_db

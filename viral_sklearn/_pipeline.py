@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sklearn.pipeline import Pipeline
-
+from ._song_pipeline import SongPipeline
 from .audio import MonoMixer
 from .chorus import ChorusExtractor
 from .features import MelSpectrogramTransformer
@@ -27,7 +26,7 @@ def make_viral_pipeline(
     memory=None,
     verbose: bool = False,
     **classifier_params,
-) -> Pipeline:
+) -> SongPipeline:
     """The ready-made pipeline: mono, chorus, mel in dB, LSTM.
 
     Steps are named ``mono``, ``chorus``, ``mel`` and ``clf``; every parameter
@@ -61,7 +60,9 @@ def make_viral_pipeline(
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
+    SongPipeline
+        A :class:`sklearn.pipeline.Pipeline` that streams each song through the
+        chorus and mel steps in one task (one decode, flat memory).
 
     Examples
     --------
@@ -77,7 +78,7 @@ def make_viral_pipeline(
         verbose=int(verbose), module__hidden_size=hidden_size,
     )
     clf_params.update(classifier_params)
-    return Pipeline(
+    return SongPipeline(
         [
             ("mono", MonoMixer()),
             ("chorus", ChorusExtractor(

@@ -32,7 +32,7 @@ import numpy as np
 from .._runtime import limit_threads, threads_per_task
 from ._clip import AudioClip, AudioLoadError
 
-__all__ = ["SongErrors", "SongCache", "map_songs", "check_songs"]
+__all__ = ["SongErrors", "SongCache", "map_songs", "run_tasks", "check_songs"]
 
 _MAGIC = b"VSKCACHE1\n"
 _DIGEST = 32
@@ -162,7 +162,26 @@ class SongCache:
 # ----------------------------------------------------------------------
 # The map
 # ----------------------------------------------------------------------
-def _call_one(func: Callable, clip: AudioClip, threads: int | None, cache: SongCache | None, key: str | None,
+def run_tasks(task: Callable, args: list[tuple], *, n_jobs: Any, verbose: bool, desc: str):
+    """``task(threads, *a)`` for each ``a`` of ``args``, in order, as a generator: in
+    this process (``threads`` None) or on ``min(effective_n_jobs(n_jobs), len(args))``
+    joblib workers (``threads``: their number, to bound each one's thread pools),
+    behind a progress bar when ``verbose``."""
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    n_workers = min(effective_n_jobs(n_jobs), len(args))
+    if n_workers <= 1:
+        outputs = (task(None, *a) for a in args)
+    else:
+        outputs = Parallel(n_jobs=n_workers, return_as="generator")(delayed(task)(n_workers, *a) for a in args)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        outputs = tqdm(outputs, total=len(args), desc=desc, unit="song")
+    return outputs
+
+
+def _call_one(threads: int | None, func: Callable, clip: AudioClip, cache: SongCache | None, key: str | None,
               extras: bool = False):
     """Run func on one clip, where the worker runs, and store the result in the cache.
 
@@ -241,8 +260,6 @@ def map_songs(
     ValueError
         ``out`` has the wrong length, or a result does not fit ``out[i]``.
     """
-    from joblib import Parallel, delayed, effective_n_jobs
-
     if out is not None and len(out) != len(clips):
         raise ValueError(f"{step}: out has {len(out)} rows for {len(clips)} songs")
     if out is not None and extras is not None:
@@ -281,17 +298,8 @@ def map_songs(
 
     failures = []
     if todo:
-        n_workers = min(effective_n_jobs(n_jobs), len(todo))
-        if n_workers == 1:
-            outputs = (_call_one(func, clips[i], None, cache, keys[i], extras is not None) for i in todo)
-        else:
-            outputs = Parallel(n_jobs=n_workers, return_as="generator")(
-                delayed(_call_one)(func, clips[i], n_workers, cache, keys[i], extras is not None) for i in todo
-            )
-        if verbose:
-            from tqdm.auto import tqdm
-
-            outputs = tqdm(outputs, total=len(todo), desc=step, unit="song")
+        outputs = run_tasks(_call_one, [(func, clips[i], cache, keys[i], extras is not None) for i in todo],
+                            n_jobs=n_jobs, verbose=verbose, desc=step)
         # outputs first: zip then exhausts it, so a progress bar closes at its total
         for (ok, value), i in zip(outputs, todo):
             if ok:

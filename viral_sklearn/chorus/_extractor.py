@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..audio import AudioClip
 from ..audio._decode import load_audio_keeping
 from ..audio._base import PER_SONG_CONSTRAINTS, SongTransformer, clips_to_array
+from ..audio._chain import PendingSongs, streams_on
 from ._baselines import find_chorus_loudest, find_chorus_offset, loudest_start, offset_start
 from ._pychorus import find_chorus_pychorus
 from ._analysis import find_chorus_structure
@@ -99,6 +100,11 @@ def _window_clip(clip: AudioClip, result: np.ndarray) -> AudioClip:
     """The clip :meth:`ChorusExtractor.transform` returns for ``result``."""
     start, duration, found, _ = result
     return clip.replace(offset=clip.offset + start, duration=duration, chorus_found=bool(found))
+
+
+def _chorus_clip(clip: AudioClip, result: np.ndarray, window) -> AudioClip:
+    """The window clip with its samples (``window``, None when not kept)."""
+    return _window_clip(clip, result).replace(decoded=window)
 
 
 class ChorusExtractor(SongTransformer):
@@ -207,13 +213,21 @@ class ChorusExtractor(SongTransformer):
         clips = self._clips(X)
         return self._analyse(clips)
 
-    def _analyse(self, clips, *, keep_windows: bool = False):
+    def _method_params(self) -> dict:
+        """What changes each song's result (its cache key)."""
         offset = self.offset if self.offset == "middle" else float(self.offset)
+        return dict(clip_length=float(self.clip_length), sample_rate=int(self.sample_rate), fallback=self.fallback,
+                    method=self.method, offset=offset)
+
+    def _song_stage(self):
+        """This step on one song, handing the next step the window clip with its samples
+        (inside a :class:`~viral_sklearn.SongPipeline`: see ``audio/_chain.py``)."""
+        return self._stage(partial(analyse_chorus, keep_window=True), finish=_chorus_clip, **self._method_params())
+
+    def _analyse(self, clips, *, keep_windows: bool = False):
         results = self._map_songs(
             partial(analyse_chorus, keep_window=True) if keep_windows else analyse_chorus, clips,
-            extras=KEEP_WINDOWS_BYTES if keep_windows else None,
-            clip_length=float(self.clip_length), sample_rate=int(self.sample_rate), fallback=self.fallback,
-            method=self.method, offset=offset,
+            extras=KEEP_WINDOWS_BYTES if keep_windows else None, **self._method_params(),
         )
         if not keep_windows:
             return np.stack(results) if results else np.empty((0, 4))
@@ -242,11 +256,13 @@ class ChorusExtractor(SongTransformer):
             Lists every song that could not be analysed, with its reason.
         """
         clips = self._clips(X)
+        if streams_on(self):  # the next step runs this one per song, with its own
+            return PendingSongs(clips, [self._song_stage()])
         # each clip carries its window's samples when they were kept (bounded,
         # see KEEP_WINDOWS_BYTES): the next step then does not decode the song again.
         # Also from n_jobs workers: a window decoded again from the file can differ
         # from the kept one in the last bit (see audio/_window.py), and the features
         # must not depend on n_jobs
         results, windows = self._analyse(clips, keep_windows=True)
-        out = [_window_clip(clip, r).replace(decoded=w) for clip, r, w in zip(clips, results, windows)]
+        out = [_chorus_clip(clip, r, w) for clip, r, w in zip(clips, results, windows)]
         return clips_to_array(out)

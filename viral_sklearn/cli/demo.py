@@ -51,10 +51,9 @@ def demo_candidates(*, clip_length: float = 6.0, max_epochs: int = 30, n_jobs=No
     from sklearn.base import clone
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from .. import PooledMelTransformer, make_viral_pipeline
+    from .. import PooledMelTransformer, SongPipeline, make_viral_pipeline
 
     def lstm(method):
         pipe = make_viral_pipeline(
@@ -65,7 +64,7 @@ def demo_candidates(*, clip_length: float = 6.0, max_epochs: int = 30, n_jobs=No
 
     def pooled(method, classifier):
         songs = clone(lstm(method)[:-1]).steps
-        return Pipeline(songs + [("pool", PooledMelTransformer()), ("scale", StandardScaler()), ("clf", classifier)])
+        return SongPipeline(songs + [("pool", PooledMelTransformer()), ("scale", StandardScaler()), ("clf", classifier)])
 
     def logistic():
         return LogisticRegression(C=0.05, class_weight="balanced", max_iter=2000)

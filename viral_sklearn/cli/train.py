@@ -195,7 +195,7 @@ def run(args, console) -> int:
 
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold, cross_val_score
-    from sklearn.pipeline import Pipeline
+    from .._song_pipeline import SongPipeline
 
     from ..models import EpochProgressBar
     from .._pipeline import make_viral_pipeline
@@ -228,7 +228,7 @@ def run(args, console) -> int:
     n_song_steps = len(pipe.steps) - 1
     if args.model != "lstm":
         head = pooled_head(args.model, class_weight=args.class_weight, random_state=seed)
-        pipe = Pipeline(pipe.steps[:-1] + head.steps)
+        pipe = SongPipeline(pipe.steps[:-1] + head.steps)
     t0 = time.perf_counter()
     cached = count_files(args.cache)
     console.note(f"extracting features of {len(paths)} songs"

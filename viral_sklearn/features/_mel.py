@@ -156,6 +156,8 @@ class MelSpectrogramTransformer(SongTransformer):
     (1, 221, 64)
     """
 
+    _chains_songs = True
+
     _parameter_constraints: dict = {
         "sample_rate": [Interval(Integral, 1, None, closed="left")],
         "duration": [Interval(Real, 0, None, closed="neither")],

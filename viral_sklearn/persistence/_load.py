@@ -56,7 +56,8 @@ def load_pipeline(
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
+    SongPipeline
+        A :class:`sklearn.pipeline.Pipeline` (streaming songs through the song steps).
 
     Raises
     ------
@@ -119,7 +120,9 @@ def load_pipeline(
             for attribute, value in spec.fitted.items():
                 setattr(step, attribute, value)
             steps.append((spec.name, step))
-    return Pipeline(steps)
+    from .._song_pipeline import SongPipeline
+
+    return SongPipeline(steps)
 
 
 def _apply_machine_settings(model, *, memory, n_jobs, device, verbose):
