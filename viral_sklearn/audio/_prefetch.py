@@ -88,8 +88,10 @@ def read_in_parallel(readers, start: int, want: int | None, block_frames: int):
         As :func:`~._window.read_in_blocks`: the frames ``[start, start + want)``
         (``want`` None: until a block comes back short), ``block_frames`` a block.
 
-    Each thread claims the next block not yet claimed, at most ``len(readers)``
-    blocks beyond the one the caller waits for (bounded memory).  The caller gets
+    Each thread claims the next block not yet claimed, at most ``len(readers) - 1``
+    (at least 1) blocks beyond the one the caller waits for: every thread stays busy
+    while the caller keeps up, and memory is bounded (a 10-minute MP3 at 2 threads:
+    96 MB above the baseline, 114 MB with one more block each).  The caller gets
     the blocks in order; the error a reader raised for a block, when the caller
     reaches that block.  A block past a short one (the end of the file) is read
     and dropped.  Closing the generator stops and waits for the threads.
@@ -112,7 +114,7 @@ def read_in_parallel(readers, start: int, want: int | None, block_frames: int):
     state = {"next": 0, "waiting_for": 0, "short": None, "stop": False}
     done: dict = {}
     failures: list = []
-    ahead = len(readers)
+    ahead = max(len(readers) - 1, 1)
 
     def claim() -> int | None:
         with lock:
