@@ -154,3 +154,15 @@ def test_make_viral_pipeline_and_make_song_pipeline_build_song_pipelines():
     pipe = make_song_pipeline(MonoMixer(), ChorusExtractor(), MelSpectrogramTransformer(), memory=None)
     assert isinstance(pipe, SongPipeline) and [n for n, _ in pipe.steps][1] == "chorusextractor"
     assert pipe._streaming_steps() == [pipe.steps[1][1]]
+
+
+def test_the_pipelines_own_memory_fits_the_steps_one_after_the_other_then_streams(paths, tmp_path, count_decodes,
+                                                                                   monkeypatch):
+    steps = _steps() + [("pool", PooledMelTransformer()), ("clf", LogisticRegression(max_iter=500))]
+    labels = [0, 1, 0, 1]
+    reference = Pipeline(steps).fit(paths, labels).predict_proba(paths)
+    cached = SongPipeline(clone(Pipeline(steps)).steps, memory=str(tmp_path)).fit(paths, labels)
+    monkeypatch.setattr(extractor_mod, "KEEP_WINDOWS_BYTES", 0)  # steps run one after the other: two decodes
+    count_decodes.clear()
+    np.testing.assert_array_equal(cached.predict_proba(paths), reference)
+    assert Counter(count_decodes) == Counter(paths)  # the fitted (cloned) steps stream: one decode a song

@@ -45,8 +45,11 @@ class SongPipeline(Pipeline):
     Per-step caches (``memory`` of each step), progress (one bar for the
     streamed steps) and errors (the first step where songs fail raises
     :class:`~viral_sklearn.SongErrors` listing them) are those of the steps
-    run one after the other.  :func:`~viral_sklearn.make_viral_pipeline` returns one;
-    :func:`make_song_pipeline` builds one as :func:`~sklearn.pipeline.make_pipeline` does.
+    run one after the other.  With the pipeline's own ``memory`` (scikit-learn's cache of
+    fitted transformers), ``fit`` clones the steps and runs them one after the other, as a
+    ``Pipeline`` does (same results); the fitted pipeline's methods then stream.
+    :func:`~viral_sklearn.make_viral_pipeline` returns one; :func:`make_song_pipeline`
+    builds one as :func:`~sklearn.pipeline.make_pipeline` does.
 
     Examples
     --------
