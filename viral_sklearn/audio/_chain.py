@@ -31,9 +31,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._clip import AudioClip, AudioLoadError
-from ._per_song import SongCache, SongErrors, run_tasks
-from .._runtime import limit_threads, threads_per_task
+from ._clip import AudioClip
+from ._per_song import SongCache, SongErrors, fill_row, run_song, run_tasks
 
 __all__ = ["SongStage", "PendingSongs", "streaming", "streams_on", "map_song_chain"]
 
@@ -130,34 +129,24 @@ def _lookup(stages, caches, clip: AudioClip, first: int):
 
 
 def _chain_one(threads: int | None, stages, caches, clip: AudioClip, first: int):
-    """The stages from ``first`` on, on one song, where the worker runs: ``(True, row or
-    clip)``, or ``(False, (stage, reason))`` for a failing song.  Each stage's value is
-    cached as the step alone would cache it."""
+    """The stages from ``first`` (which the parent found not cached) on, on one song,
+    where the worker runs: ``(True, row or clip)``, or ``(False, (stage, reason))`` for a
+    failing song.  Each stage's value is cached as the step alone would cache it."""
     s = first
-    while s < len(stages):
+    while True:
         stage, cache = stages[s], caches[s]
-        if s > first:  # the parent looked up the first one
-            nxt, found = _lookup(stages, caches, clip, s)
-            if nxt is None:
-                return True, found
-            if nxt > s:
-                s, clip = nxt, found
-                continue
-        try:
-            with limit_threads(threads_per_task(threads)):
-                out = stage.func(clip)
-        except AudioLoadError as exc:
-            return False, (s, exc.reason)
-        except Exception as exc:  # reported with its type, never swallowed
-            return False, (s, f"{type(exc).__name__}: {exc}")
+        ok, out = run_song(stage.func, clip, threads)
+        if not ok:
+            return False, (s, out)
         value, extra = out if stage.finish is not None and isinstance(out, tuple) else (out, None)
         if cache is not None:
             cache.put(cache.key(stage.step, stage.params, clip), value)
         if stage.finish is None:
             return True, value
-        clip = stage.finish(clip, value, extra)
-        s += 1
-    return True, clip
+        s, found = _lookup(stages, caches, stage.finish(clip, value, extra), s + 1)
+        if s is None or s == len(stages):  # the row from a cache, or every stage done
+            return True, found
+        clip = found
 
 
 def map_song_chain(stages: Sequence[SongStage], clips: Sequence[AudioClip], *, out: np.ndarray | None = None):
@@ -192,12 +181,8 @@ def map_song_chain(stages: Sequence[SongStage], clips: Sequence[AudioClip], *, o
     def store(i: int, value) -> None:
         if out is None:
             results[i] = value
-            return
-        value = np.asarray(value)
-        if value.shape != out.shape[1:]:
-            raise ValueError(f"{stages[-1].step}: song {clips[i].label} gave shape {value.shape}, "
-                             f"expected {out.shape[1:]}")
-        out[i] = value
+        else:
+            fill_row(out, i, value, stages[-1].step, clips[i])
 
     todo = []
     for i, clip in enumerate(clips):

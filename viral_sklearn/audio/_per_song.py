@@ -32,7 +32,7 @@ import numpy as np
 from .._runtime import limit_threads, threads_per_task
 from ._clip import AudioClip, AudioLoadError
 
-__all__ = ["SongErrors", "SongCache", "map_songs", "run_tasks", "check_songs"]
+__all__ = ["SongErrors", "SongCache", "map_songs", "run_tasks", "run_song", "fill_row", "check_songs"]
 
 _MAGIC = b"VSKCACHE1\n"
 _DIGEST = 32
@@ -189,16 +189,31 @@ def _call_one(threads: int | None, func: Callable, clip: AudioClip, cache: SongC
     cache write does raise (a full disk is not the song's fault).  With
     ``extras``, func returns ``(value, extra)`` and only ``value`` is cached.
     """
+    ok, value = run_song(func, clip, threads)
+    if ok and cache is not None:
+        cache.put(key, value[0] if extras else value)
+    return ok, value
+
+
+def run_song(func: Callable, clip: AudioClip, threads: int | None):
+    """``(True, func(clip))``, with the thread pools bounded for ``threads`` tasks side
+    by side, or ``(False, reason)``: a failing song never raises, its error comes back
+    as text (an :class:`AudioLoadError`'s reason, any other error with its type)."""
     try:
         with limit_threads(threads_per_task(threads)):
-            value = func(clip)
+            return True, func(clip)
     except AudioLoadError as exc:
         return False, exc.reason
     except Exception as exc:  # reported with its type, never swallowed
         return False, f"{type(exc).__name__}: {exc}"
-    if cache is not None:
-        cache.put(key, value[0] if extras else value)
-    return True, value
+
+
+def fill_row(out: np.ndarray, i: int, value: Any, step: str, clip: AudioClip) -> None:
+    """``out[i] = value``, or a ValueError naming the step and the song when it does not fit."""
+    value = np.asarray(value)
+    if value.shape != out.shape[1:]:
+        raise ValueError(f"{step}: song {clip.label} gave shape {value.shape}, expected {out.shape[1:]}")
+    out[i] = value
 
 
 def _extra_bytes(extra: Any) -> int:
@@ -277,11 +292,8 @@ def map_songs(
             return
         if out is None:
             results[i] = value
-            return
-        value = np.asarray(value)
-        if value.shape != out.shape[1:]:
-            raise ValueError(f"{step}: song {clips[i].label} gave shape {value.shape}, expected {out.shape[1:]}")
-        out[i] = value
+        else:
+            fill_row(out, i, value, step, clips[i])
 
     cache = SongCache.from_memory(memory)
     results: list[Any] = [None] * len(clips) if out is None else []
