@@ -69,9 +69,10 @@ class SongPipeline(Pipeline):
         return [a for a, b in zip(steps, steps[1:])
                 if callable(getattr(a, "_song_stage", None)) and getattr(b, "_chains_songs", False)]
 
-    for _name in _STREAMED_METHODS:
-        locals()[_name] = _streamed(_name)
-    del _name
+
+for _name in _STREAMED_METHODS:
+    setattr(SongPipeline, _name, _streamed(_name))
+del _name
 
 
 def make_song_pipeline(*steps, memory=None, verbose: bool = False) -> SongPipeline:
