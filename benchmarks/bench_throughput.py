@@ -1,21 +1,31 @@
 """Folder throughput: songs per minute with n_jobs=1 and n_jobs=2, beside the notebook's recipe.
 
-Each case runs in a fresh Python process, which warms up on 2 songs (imports,
-joblib's worker processes) and then extracts the chorus mel of a folder of
-songs with the library's defaults (``make_viral_pipeline(n_jobs=..., verbose=True)[:-1]``:
-MonoMixer, ChorusExtractor, MelSpectrogramTransformer; a progress bar on stderr),
-while a thread samples the RSS of the process and of its workers (psutil):
+Every case runs in its own Python process, started once and warmed up on 2 songs
+(imports, joblib's worker processes), which then extracts the chorus mel of a folder
+of songs each time the driver asks, with the library's defaults
+(``make_viral_pipeline(n_jobs=..., verbose=True)[:-1]``: MonoMixer, ChorusExtractor,
+MelSpectrogramTransformer; a progress bar on stderr), while a thread samples the RSS
+of the process and of its workers (psutil):
 
-* ``n_jobs=1``: one process; it may use a second core for the decoder's read-ahead
-  and the features computed while decoding;
-* ``n_jobs=1, 1 thread``: the same inside ``limit_threads(1)``: one core, the
+* ``n_jobs=1, 1 thread``: one process inside ``limit_threads(1)``: one core, the
   reference for the parallel speed-up;
+* ``n_jobs=1``: one process as it runs by default; it may use a second core for the
+  decoder's helper threads and the features computed while decoding;
 * ``n_jobs=2``: two loky worker processes, one thread each (torch and BLAS
   limited to one thread per worker, no read-ahead);
-* ``2 processes x half, 1 thread``: two independent one-thread processes side by side,
+* ``2 processes x half, 1 thread``: the reference process and a twin side by side,
   each on half the songs: the machine's own scaling, what ``n_jobs=2`` could reach;
+* ``arithmetic: 2 processes x half``: the same two processes running a pure Python
+  loop (no memory traffic, no library) for about ``--spin`` seconds on one, then half
+  of it each side by side: the scaling of the machine's two cores themselves;
 * ``notebook``: the notebook's recipe (``bench_extraction.notebook``), song after
   song in one process (it has no parallelism).
+
+The 100-song cases run in ``--repeat`` rounds, the cases of a round one right after
+the other (their order turned by one each round), and each round's speed-up is the
+reference's time over ``n_jobs=2``'s *in that round*: the machine's speed drifts
+(5-12% over minutes in a VM), and cases minutes apart would measure the drift.  The
+median over the rounds is judged.
 
 Songs: the first 8 real recordings of 3-4 minutes under ``--real DIR``, encoded to
 MP3 once (``_common.real_songs``), or synthetic 3-minute songs without it,
@@ -24,8 +34,7 @@ cache holds the files, so the figures are CPU-bound, not disk-bound).
 
 Example::
 
-    python benchmarks/bench_throughput.py --real ~/chorus-corpus/sources/unpacked
-    python benchmarks/bench_throughput.py --real DIR --repeat 3   # the speed-up from 3 rounds
+    python benchmarks/bench_throughput.py --real ~/chorus-corpus/sources/unpacked --repeat 5
     python benchmarks/bench_throughput.py --real DIR --sizes 20 --big 40 --notebook 5   # a smoke test
 """
 
@@ -43,11 +52,27 @@ from _common import CACHE_ROOT, ProcessTreeSampler, cached_songs, linked_corpus,
 
 MB = 1e6
 TARGET_SPEEDUP = 1.8  # n_jobs=2 vs n_jobs=1, at least
+ONE = "n_jobs=1, 1 thread"
 #: the machine's own scaling: two independent one-thread processes, half the songs each
 PAIR = "2 processes x half, 1 thread"
+SPIN = "arithmetic: 2 processes x half"
+#: the second of the pair: a one-thread process like the reference
+TWIN = "twin, 1 thread"
+#: a server's answer to one job starts with this (the notebook's pychorus prints on stdout)
+RESULT = "RESULT "
 
 
-def child(paths: list[str], case: str) -> None:
+def spin(iterations: int) -> int:
+    """A pure Python loop: CPU only, no memory traffic beyond the interpreter's own."""
+    total = 0
+    for i in range(iterations):
+        total += i * i
+    return total
+
+
+def serve(case: str) -> None:
+    """Run jobs for ``case`` until stdin closes: each line names a JSON listing of paths
+    (or ``spin N``); one ``RESULT {json}`` line answers it."""
     import contextlib
     import warnings
 
@@ -65,48 +90,86 @@ def child(paths: list[str], case: str) -> None:
         from viral_sklearn import make_viral_pipeline
         from viral_sklearn._runtime import limit_threads
 
-        n_jobs = 2 if case == "n_jobs=2" else 1
-        steps = make_viral_pipeline(n_jobs=n_jobs, memory=None, verbose=True)[:-1]
-        one_thread = case == "n_jobs=1, 1 thread"
+        steps = make_viral_pipeline(n_jobs=2 if case == "n_jobs=2" else 1, memory=None, verbose=True)[:-1]
 
         def run(ps):
-            with limit_threads(1) if one_thread else contextlib.nullcontext():
+            with limit_threads(1) if case in (ONE, TWIN) else contextlib.nullcontext():
                 return steps.transform(ps)
-    run(paths[:2])  # warm-up: imports, workers
     me = psutil.Process()
-    base = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
-    sampler = ProcessTreeSampler()
-    sampler.start()
-    start, cpu = time.perf_counter(), time.process_time()
-    out = run(paths)
-    seconds = time.perf_counter() - start
-    sampler.stop()
-    print(json.dumps({"case": case, "n": len(paths), "seconds": seconds, "cpu_parent": time.process_time() - cpu,
-                      "base": base, "peak": sampler.peak, "array": 0 if out is None else int(out.nbytes),
-                      "load": os.getloadavg()[0]}))
+
+    def rss() -> int:
+        return me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
+
+    warm = None  # the RSS after the first job (the warm-up): the baseline of every later one
+    for line in sys.stdin:
+        job = line.strip()
+        if job.startswith("spin "):
+            start = time.perf_counter()
+            spin(int(job.split()[1]))
+            answer = {"seconds": time.perf_counter() - start}
+        else:
+            with open(job) as fh:
+                paths = json.load(fh)
+            sampler = ProcessTreeSampler()
+            sampler.start()
+            start = time.perf_counter()
+            out = run(paths)
+            seconds = time.perf_counter() - start
+            sampler.stop()
+            warm = rss() if warm is None else warm
+            answer = {"seconds": seconds, "base": warm, "peak": sampler.peak,
+                      "array": 0 if out is None else int(out.nbytes), "load": os.getloadavg()[0]}
+        print(RESULT + json.dumps(answer), flush=True)
 
 
-def run_case(paths, case, folder) -> dict:
-    """One case in fresh processes: ``PAIR`` runs two one-thread processes side by side on
-    the two halves of ``paths`` (the time of the slower one, the memory of both)."""
-    halves = [paths[: len(paths) // 2], paths[len(paths) // 2 :]] if case == PAIR else [paths]
-    print(f"[{case}: {len(paths)} songs, load average {os.getloadavg()[0]:.2f}]", file=sys.stderr, flush=True)
-    procs = []
-    for k, part in enumerate(halves):
-        listing = os.path.join(folder, f"list-{len(part)}-{k}.json")
-        with open(listing, "w") as fh:
-            json.dump(part, fh)
-        child_case = "n_jobs=1, 1 thread" if case == PAIR else case
-        procs.append(subprocess.Popen([sys.executable, os.path.abspath(__file__), "--_child", listing, child_case],
-                                      stdout=subprocess.PIPE, text=True))
-    outs = [proc.communicate()[0] for proc in procs]
-    if any(proc.returncode != 0 for proc in procs):
-        raise SystemExit(f"{case} on {len(paths)} songs failed")
-    runs = [json.loads(out.strip().splitlines()[-1]) for out in outs]
-    return {"case": case, "n": len(paths), "seconds": max(r["seconds"] for r in runs),
-            "cpu_parent": sum(r["cpu_parent"] for r in runs), "base": sum(r["base"] for r in runs),
-            "peak": sum(r["peak"] for r in runs), "array": sum(r["array"] for r in runs),
-            "load": max(r["load"] for r in runs)}
+class Server:
+    """One case's process: :meth:`send` a job, :meth:`receive` its answer."""
+
+    def __init__(self, case: str):
+        self.case = case
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--_serve", case],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def send(self, job: str) -> None:
+        self.proc.stdin.write(job + "\n")
+        self.proc.stdin.flush()
+
+    def receive(self) -> dict:
+        for line in self.proc.stdout:
+            if line.startswith(RESULT):
+                return json.loads(line[len(RESULT):])
+        raise SystemExit(f"the {self.case} process ended (exit code {self.proc.wait()})")
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def listing(paths: list[str], folder: str, name: str) -> str:
+    path = os.path.join(folder, f"list-{name}.json")
+    with open(path, "w") as fh:
+        json.dump(paths, fh)
+    return path
+
+
+def run_together(jobs: list[tuple[Server, str]], case: str, n: int) -> dict:
+    """The jobs side by side: the time of the slowest, the memory of all."""
+    print(f"[{case}: {n} songs, load average {os.getloadavg()[0]:.2f}]", file=sys.stderr, flush=True)
+    for server, job in jobs:
+        server.send(job)
+    runs = [server.receive() for server, _ in jobs]
+    result = {"case": case, "n": n, "seconds": max(r["seconds"] for r in runs)}
+    if "peak" in runs[0]:
+        result.update({key: sum(r[key] for r in runs) for key in ("base", "peak", "array")},
+                      load=max(r["load"] for r in runs))
+    return result
+
+
+def spin_iterations(seconds: float) -> int:
+    """Iterations of :func:`spin` that take about ``seconds`` here."""
+    start = time.perf_counter()
+    spin(2_000_000)
+    return int(2_000_000 * seconds / max(time.perf_counter() - start, 1e-6))
 
 
 def main(argv=None) -> int:
@@ -115,15 +178,15 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, default=100, help="songs for the n_jobs comparison (default 100)")
     parser.add_argument("--big", type=int, default=1000, help="songs for the n_jobs=2 throughput (default 1000)")
     parser.add_argument("--notebook", type=int, default=100, help="songs for the notebook's recipe (default 100)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="rounds of the three --sizes cases, one after the other; the speed-up is given for "
-                             "each round and their median is judged (default 1)")
-    parser.add_argument("--_child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds of the --sizes cases; the speed-up is given for each round and their "
+                             "median is judged (default 3)")
+    parser.add_argument("--spin", type=float, default=4.0,
+                        help="seconds of the pure-arithmetic reference on one core, per round (0: none)")
+    parser.add_argument("--_serve", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args._child:
-        listing, case = args._child
-        with open(listing) as fh:
-            child(json.load(fh), case)
+    if args._serve:
+        serve(args._serve)
         return 0
 
     if args.real:
@@ -134,48 +197,82 @@ def main(argv=None) -> int:
         kind = "8 synthetic 3-minute songs (MP3)"
     folder = os.path.join(CACHE_ROOT, f"throughput-{os.path.basename(os.path.dirname(unique[0]))}")
     print(f"Folder throughput, file to chorus mel (library defaults); {kind} linked under N names; "
-          "fresh process per case")
+          "one warm process per case, the cases of a round back to back")
     print(f"machine: {machine()}")
-    compared = ("n_jobs=1, 1 thread", "n_jobs=1", "n_jobs=2", PAIR)
-    cases = [(args.sizes, case, k) for k in range(max(args.repeat, 1)) for case in compared]
-    cases += [(args.big, "n_jobs=2", 0), (args.notebook, "notebook", 0)]
-    results = [dict(run_case(linked_corpus(n, unique, folder), case, folder), round=k)
-               for n, case, k in cases if n > 0]
+    small = linked_corpus(args.sizes, unique, folder)
+    warm = listing(unique[:2], folder, "warm")
+    servers = {case: Server(case) for case in (ONE, TWIN, "n_jobs=1", "n_jobs=2")}
+    if args.notebook > 0:
+        servers["notebook"] = Server("notebook")
+    for server in servers.values():  # the warm-ups run side by side; nothing is timed yet
+        server.send(warm)
+    for server in servers.values():
+        server.receive()
+    one, twin = servers[ONE], servers[TWIN]
+    whole = listing(small, folder, f"{args.sizes}")
+    halves = [listing(small[: args.sizes // 2], folder, f"{args.sizes}-a"),
+              listing(small[args.sizes // 2 :], folder, f"{args.sizes}-b")]
+    iterations = spin_iterations(args.spin) if args.spin > 0 else 0
+    cases = {ONE: lambda: [(one, whole)], "n_jobs=1": lambda: [(servers["n_jobs=1"], whole)],
+             "n_jobs=2": lambda: [(servers["n_jobs=2"], whole)], PAIR: lambda: [(one, halves[0]), (twin, halves[1])]}
+    order = list(cases)
+    results, spins = [], []
+    for k in range(max(args.repeat, 1)):
+        turned = order[k % len(order):] + order[: k % len(order)]
+        for case in turned:
+            results.append(dict(run_together(cases[case](), case, args.sizes), round=k))
+        if iterations:
+            alone = run_together([(one, f"spin {iterations}")], "arithmetic, 1 process", 0)["seconds"]
+            both = run_together([(one, f"spin {iterations // 2}"), (twin, f"spin {iterations - iterations // 2}")],
+                                SPIN, 0)["seconds"]
+            spins.append(alone / both)
+    if args.big > 0:
+        big_list = listing(linked_corpus(args.big, unique, folder), folder, f"{args.big}")
+        results.append(dict(run_together([(servers["n_jobs=2"], big_list)], "n_jobs=2", args.big), round=0))
+    if args.notebook > 0:
+        nb_list = listing(small[: args.notebook] if args.notebook <= args.sizes
+                          else linked_corpus(args.notebook, unique, folder), folder, f"notebook-{args.notebook}")
+        results.append(dict(run_together([(servers["notebook"], nb_list)], "notebook", args.notebook), round=0))
+    for server in servers.values():
+        server.close()
+
+    by = {(r["case"], r["n"], r["round"]): r for r in results}
     rows = []
-    one = next(r for r in results if r["case"] == "n_jobs=1, 1 thread")
     for r in results:
+        ref = by[(ONE, args.sizes, r["round"] if r["n"] == args.sizes else 0)]
         rate = r["n"] / r["seconds"] * 60.0
-        label = r["case"] + (f" #{r['round'] + 1}" if args.repeat > 1 and r["case"] in compared
-                             and r["n"] == args.sizes else "")
+        label = r["case"] + (f" #{r['round'] + 1}" if args.repeat > 1 and r["n"] == args.sizes
+                             and r["case"] in cases else "")
         rows.append([label, r["n"], f"{r['seconds']:.1f}", f"{rate:.0f}",
-                     f"{one['seconds'] / one['n'] / (r['seconds'] / r['n']):.2f}x",
+                     f"{ref['seconds'] / ref['n'] / (r['seconds'] / r['n']):.2f}x",
                      f"{(r['peak'] - r['base']) / MB:.0f}", f"{r['array'] / MB:.0f}", f"{r['load']:.2f}"])
     print()
-    table(["case", "songs", "time s", "songs/min", "vs 1 thread (first)", "peak-base MB (all processes)",
+    table(["case", "songs", "time s", "songs/min", "vs 1 thread (same round)", "peak-base MB (all processes)",
            "array MB", "load after"], rows)
-    by = {(r["case"], r["n"], r["round"]): r for r in results}
-    rounds = [[by.get((c, args.sizes, k)) for c in compared] for k in range(max(args.repeat, 1))]
-    rounds = [[r["seconds"] for r in small] for small in rounds if all(small)]
-    if rounds:
-        median = statistics.median(t1t / t2 for t1t, _, t2, _ in rounds)
-        ok = "MET" if median >= TARGET_SPEEDUP else "MISSED"
-        each = ", ".join(f"{t1t / t2:.2f}x" for t1t, _, t2, _ in rounds)
-        print(f"\nn_jobs=2 vs n_jobs=1 on one core, each round: {each}; median {median:.2f}x "
-              f"(target >= {TARGET_SPEEDUP}x: {ok})")
-        print("vs n_jobs=1 with its helper threads: " + ", ".join(f"{t1 / t2:.2f}x" for _, t1, t2, _ in rounds))
-        print("the machine's own scaling (two one-thread processes on half the songs each vs one on all): "
-              + ", ".join(f"{t1t / tp:.2f}x" for t1t, _, _, tp in rounds)
-              + "; n_jobs=2 reaches " + ", ".join(f"{tp / t2:.0%}" for _, _, t2, tp in rounds) + " of it")
-    small = [by.get((c, args.sizes, 0)) for c in compared]
+    rounds = [[by[(c, args.sizes, k)]["seconds"] for c in order] for k in range(max(args.repeat, 1))]
+    speedups = [t1 / t2 for t1, _, t2, _ in rounds]
+    median = statistics.median(speedups)
+    ok = "MET" if median >= TARGET_SPEEDUP else "MISSED"
+    print(f"\nn_jobs=2 vs n_jobs=1 on one core, each round: {', '.join(f'{s:.2f}x' for s in speedups)}; "
+          f"median {median:.2f}x (target >= {TARGET_SPEEDUP}x: {ok})")
+    print("vs n_jobs=1 with its helper threads: " + ", ".join(f"{t1 / t2:.2f}x" for _, t1, t2, _ in rounds))
+    pair = [t1 / tp for t1, _, _, tp in rounds]
+    print(f"the machine's own scaling (two one-thread processes on half the songs each vs one on all): "
+          f"{', '.join(f'{s:.2f}x' for s in pair)} (median {statistics.median(pair):.2f}x); n_jobs=2 reaches "
+          + ", ".join(f"{tp / t2:.0%}" for _, _, t2, tp in rounds) + " of it")
+    if spins:
+        print(f"the cores themselves (a pure Python loop, {args.spin:.0f} s on one vs half each on two): "
+              f"{', '.join(f'{s:.2f}x' for s in spins)} (median {statistics.median(spins):.2f}x)")
     big = by.get(("n_jobs=2", args.big, 0))
     nb = next((r for r in results if r["case"] == "notebook"), None)
     if big and nb:
         ours, theirs = big["n"] / big["seconds"] * 60, nb["n"] / nb["seconds"] * 60
         print(f"songs per minute: ours (n_jobs=2, {big['n']} songs) {ours:.0f}; the notebook's recipe "
               f"({nb['n']} songs, one process) {theirs:.0f}: {ours / theirs:.1f}x")
-    if big and small[2]:
-        print(f"memory, all processes, above the warm baseline: {(small[2]['peak'] - small[2]['base']) / MB:.0f} MB "
-              f"for {args.sizes} songs (array {small[2]['array'] / MB:.0f} MB), "
+    first = by[("n_jobs=2", args.sizes, 0)]
+    if big:
+        print(f"memory, all processes, above their RSS after the warm-up: {(first['peak'] - first['base']) / MB:.0f} MB "
+              f"for {args.sizes} songs (array {first['array'] / MB:.0f} MB), "
               f"{(big['peak'] - big['base']) / MB:.0f} MB for {args.big} (array {big['array'] / MB:.0f} MB)")
     return 0
 
