@@ -1,11 +1,11 @@
 """Folder throughput: songs per minute with n_jobs=1 and n_jobs=2, beside the notebook's recipe.
 
 Every case runs in its own Python process, started once and warmed up on 2 songs
-(imports, joblib's worker processes), which then extracts the chorus mel of a folder
-of songs each time the driver asks, with the library's defaults
-(``make_viral_pipeline(n_jobs=..., verbose=True)[:-1]``: MonoMixer, ChorusExtractor,
-MelSpectrogramTransformer; a progress bar on stderr), while a thread samples the RSS
-of the process and of its workers (psutil):
+(imports, joblib's worker processes; this first call is timed, each case alone), which
+then extracts the chorus mel of a folder of songs each time the driver asks, with the
+library's defaults (``make_viral_pipeline(n_jobs=..., verbose=True)[:-1]``: MonoMixer,
+ChorusExtractor, MelSpectrogramTransformer; a progress bar on stderr), while a thread
+samples the RSS of the process and of its workers (psutil):
 
 * ``n_jobs=1, 1 thread``: one process inside ``limit_threads(1)``: one core, the
   reference for the parallel speed-up;
@@ -101,6 +101,7 @@ def serve(case: str) -> None:
         return me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
 
     warm = None  # the RSS after the first job (the warm-up): the baseline of every later one
+    print(RESULT + json.dumps({"ready": True}), flush=True)  # imported: the driver may time jobs
     for line in sys.stdin:
         job = line.strip()
         if job.startswith("spin "):
@@ -204,10 +205,12 @@ def main(argv=None) -> int:
     servers = {case: Server(case) for case in (ONE, TWIN, "n_jobs=1", "n_jobs=2")}
     if args.notebook > 0:
         servers["notebook"] = Server("notebook")
-    for server in servers.values():  # the warm-ups run side by side; nothing is timed yet
-        server.send(warm)
-    for server in servers.values():
+    for server in servers.values():  # each process imports what it needs ...
         server.receive()
+    first_calls = {}  # ... then makes its first call alone: imports done, joblib's workers started
+    for case, server in servers.items():
+        server.send(warm)
+        first_calls[case] = server.receive()["seconds"]
     one, twin = servers[ONE], servers[TWIN]
     whole = listing(small, folder, f"{args.sizes}")
     halves = [listing(small[: args.sizes // 2], folder, f"{args.sizes}-a"),
@@ -263,6 +266,8 @@ def main(argv=None) -> int:
     if spins:
         print(f"the cores themselves (a pure Python loop, {args.spin:.0f} s on one vs half each on two): "
               f"{', '.join(f'{s:.2f}x' for s in spins)} (median {statistics.median(spins):.2f}x)")
+    print("first call, on 2 songs, in a process that has imported the library (n_jobs=2: starting its "
+          "workers included): " + ", ".join(f"{case} {first_calls[case]:.1f} s" for case in (ONE, "n_jobs=1", "n_jobs=2")))
     big = by.get(("n_jobs=2", args.big, 0))
     nb = next((r for r in results if r["case"] == "notebook"), None)
     if big and nb:
