@@ -21,6 +21,7 @@ import threading
 import numpy as np
 
 from ._clip import AudioClip, AudioLoadError
+from ._mpeg_length import samples_without_length_header
 from ._prefetch import read_ahead, read_in_parallel
 from ._window import NativeKeeper, read_in_blocks, replay_blocks, window_frames
 
@@ -135,13 +136,19 @@ def audio_info(path: str | os.PathLike) -> dict:
     try:
         with _quiet_stderr():  # mpg123's notices on truncated MP3s
             info = sf.info(path)
-        if info.frames > 0 and info.samplerate > 0:
+        frames, backend = int(info.frames), "soundfile"
+        cut = _mpeg_cut_short(path, frames, int(info.samplerate)) if info.format in _MPEG_FORMATS else None
+        if cut is not None:  # what the decoder does: FFmpeg, to the end, or the reason
+            if not _torchcodec_available():
+                raise ValueError(cut[1])
+            frames, backend = cut[0], "torchcodec"
+        if frames > 0 and info.samplerate > 0:
             return {
                 "sample_rate": int(info.samplerate),
                 "channels": int(info.channels),
-                "frames": int(info.frames),
-                "duration": info.frames / info.samplerate,
-                "backend": "soundfile",
+                "frames": frames,
+                "duration": frames / info.samplerate,
+                "backend": backend,
             }
         sf_reason = "no audio frames"
     except Exception as exc:  # libsndfile's errors are not one class across versions
@@ -279,6 +286,9 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
     # files ("Xing stream size off") when they are opened
     with _quiet_stderr(), sf.SoundFile(path) as f:
         native = int(f.samplerate)
+        cut = _mpeg_cut_short(path, int(f.frames), native) if f.format in _MPEG_FORMATS else None
+        if cut is not None:
+            raise ValueError(cut[1])  # _decode goes on to FFmpeg
         start, want = window_frames(AudioClip(path=path, offset=offset, duration=duration), native)
         out_sr = sr or native
         resampler = _Resampler(native, out_sr)
@@ -298,6 +308,18 @@ def _decode_soundfile(path: str, sr: int | None, mix, offset: float, duration: f
                     keeper.on_block(pieces[-1])
         y = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     return np.ascontiguousarray(y, dtype=np.float32), out_sr
+
+
+def _mpeg_cut_short(path: str, frames: int, rate: int) -> tuple[int, str] | None:
+    """``(samples, reason)`` when libsndfile would stop decoding the MPEG file ``path``
+    short of its end (``frames``, its length for libsndfile, is an estimate from the
+    first frame when the file has no length header: see ``_mpeg_length``), else None.
+    The decoder then hands the file to FFmpeg, which reads to the end, or names the reason."""
+    counted = samples_without_length_header(path)
+    if counted is None or counted <= frames * 1.01 + 2 * 1152:
+        return None
+    return counted, (f"an MP3 without a length header (Xing/Info/VBRI): libsndfile would stop at "
+                     f"{frames / rate:.1f} s of its {counted / rate:.1f} s")
 
 
 def _decode_kept(clip: AudioClip, sr: int | None):
