@@ -112,7 +112,7 @@ def samples_without_length_header(path: str) -> int | None:
     with open(path, "rb") as fh:
         try:
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # an empty file
+        except (ValueError, OSError):  # empty, or a file system that cannot map it: not counted
             return None
     with data:
         end = len(data)
