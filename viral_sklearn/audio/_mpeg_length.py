@@ -122,7 +122,7 @@ def samples_without_length_header(path: str) -> int | None:
         pos = walk.next_frame(_id3v2_size(data), None)
         if pos is None:
             return None
-        length, samples, rate = frame_header(data[pos : pos + 4])
+        length, _, rate = frame_header(data[pos : pos + 4])
         if any(data.find(tag, pos, pos + length) >= 0 for tag in _LENGTH_TAGS):
             return None
         total = 0
